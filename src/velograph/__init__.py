@@ -1,0 +1,53 @@
+"""velograph: the RNA-velocity velocity graph, step by step.
+
+Array-level functions (numpy/scipy only, the textbook formulas):
+
+* section A: :func:`cosine_similarity`, :func:`pearson_similarity`, :func:`sign_sqrt`, :func:`cosine_graph`
+* section B: :func:`transition_matrix`
+* section C: :func:`project_velocity` and its kernel- and confidence-weighted variants
+* section D: :func:`reconstructability_score`
+
+``velograph.tl`` reproduces scVelo's post hoc chain on AnnData objects; it is
+imported on demand, and importing velograph never imports scVelo.
+"""
+
+from .display import fmt, show, table
+from .graph import cosine_graph
+from .kernel import DEFAULT_SIGMA, transition_matrix
+from .projection import (
+    project_velocity,
+    project_velocity_confidence_weighted,
+    project_velocity_kernel_weighted,
+    unit_directions,
+)
+from .reconstruct import reconstructability_score, row_correlations
+from .similarity import cosine_similarity, pearson_similarity, sign_sqrt
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_SIGMA",
+    "cosine_graph",
+    "cosine_similarity",
+    "fmt",
+    "pearson_similarity",
+    "project_velocity",
+    "project_velocity_confidence_weighted",
+    "project_velocity_kernel_weighted",
+    "reconstructability_score",
+    "row_correlations",
+    "show",
+    "sign_sqrt",
+    "table",
+    "transition_matrix",
+    "unit_directions",
+]
+
+
+def __getattr__(name):
+    # `velograph.tl` needs anndata; load it only when asked for.
+    if name in ("tl", "datasets"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'velograph' has no attribute {name!r}")

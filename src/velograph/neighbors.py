@@ -1,0 +1,83 @@
+"""Which pairs (i, j) the velocity graph looks at.
+
+A neighbour structure is given either as an (n, k) integer array whose row i
+lists the k neighbours of cell i, or as an n x n sparse matrix whose stored
+entries (whatever their values) mark the neighbours. Both become the same
+sorted list of pairs (rows[p], cols[p]) with rows ascending and, within a row,
+cols ascending: the CSR layout of the graph.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def neighbor_pairs(neighbors, n_cells: int, name: str = "neighbors") -> tuple[np.ndarray, np.ndarray]:
+    """Return (rows, cols) of every neighbour pair, in CSR order.
+
+    Raises ValueError for indices out of range, negative, repeated within a row,
+    or equal to the cell itself (the similarity of a cell to itself is undefined:
+    its displacement is zero).
+    """
+    if sp.issparse(neighbors):
+        if neighbors.shape != (n_cells, n_cells):
+            raise ValueError(f"{name} as a sparse matrix must be {n_cells} x {n_cells}, got {neighbors.shape}")
+        pattern = sp.csr_matrix(neighbors, copy=True)
+        pattern.sum_duplicates()
+        pattern.sort_indices()
+        rows = np.repeat(np.arange(n_cells), np.diff(pattern.indptr))
+        cols = pattern.indices.astype(np.int64)
+    else:
+        idx = np.asarray(neighbors)
+        if idx.ndim != 2 or idx.shape[0] != n_cells:
+            raise ValueError(
+                f"{name} must be an (n_cells, k) index array with n_cells={n_cells} rows "
+                f"or an n x n sparse matrix, got shape {idx.shape}"
+            )
+        if idx.size and not np.issubdtype(idx.dtype, np.integer):
+            if not (np.issubdtype(idx.dtype, np.floating) and np.all(idx == np.round(idx))):
+                raise TypeError(f"{name} must hold integer cell indices, got dtype {idx.dtype}")
+            idx = idx.astype(np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= n_cells):
+            bad = np.argwhere((idx < 0) | (idx >= n_cells))[0]
+            raise ValueError(
+                f"{name}[{bad[0]}, {bad[1]}] = {idx[bad[0], bad[1]]} is not a cell index in 0..{n_cells - 1}"
+            )
+        k = idx.shape[1]
+        rows = np.repeat(np.arange(n_cells), k)
+        cols = idx.astype(np.int64).ravel()
+        order = np.lexsort((cols, rows))
+        rows, cols = rows[order], cols[order]
+        repeated = (rows[1:] == rows[:-1]) & (cols[1:] == cols[:-1])
+        if repeated.any():
+            p = int(np.flatnonzero(repeated)[0])
+            raise ValueError(f"{name} lists neighbour {cols[p]} twice for cell {rows[p]}; each neighbour must appear once")
+    self_pairs = rows == cols
+    if self_pairs.any():
+        i = int(rows[np.flatnonzero(self_pairs)[0]])
+        raise ValueError(
+            f"{name} lists cell {i} as its own neighbour; a cell's displacement to itself is zero. "
+            "Drop the self column (e.g. the first column of a kNN index array that includes each cell)"
+        )
+    return rows, cols
+
+
+def recursive_neighbors(indices: np.ndarray, n_recurse: int) -> sp.csr_matrix:
+    """Neighbourhoods after ``n_recurse`` hops, as a boolean CSR pattern including each cell.
+
+    With A the kNN adjacency plus the identity, the r-hop neighbourhood of i is the
+    support of row i of A^r: {i} u K(i) u K(K(i)) u ... . This is scVelo's
+    ``get_iterative_indices`` for all cells at once.
+    """
+    n, k = indices.shape
+    adjacency = sp.csr_matrix(
+        (np.ones(n * k, dtype=np.int8), indices.ravel(), np.arange(0, n * k + 1, k)), shape=(n, n)
+    )
+    adjacency = (adjacency + sp.identity(n, dtype=np.int8, format="csr")).astype(bool).astype(np.int32)
+    reach = adjacency
+    for _ in range(n_recurse - 1):
+        reach = (reach @ adjacency).astype(bool).astype(np.int32)
+    reach = sp.csr_matrix(reach)
+    reach.sort_indices()
+    return reach

@@ -1,0 +1,65 @@
+"""Section A: how well a displacement agrees with a velocity.
+
+For a cell i with expression s_i and velocity v_i, and a neighbour j, the
+displacement is delta_ij = s_j - s_i (same units as s: expression). The
+velocity graph asks how well delta_ij points along v_i, measured by
+
+* the cosine   cos(d, v) = d.v / (|d| |v|)                      (the textbook),
+* the Pearson  corr(d, v) = cos(d - mean(d), v - mean(v))       (what scVelo computes),
+
+optionally after the variance-stabilising transform sign(x) * sqrt(|x|).
+All three are dimensionless and lie in [-1, 1].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import as_float_matrix
+
+
+def sign_sqrt(x):
+    """Variance-stabilising transform sign(x) * sqrt(|x|), elementwise.
+
+    It keeps each sign and shrinks large magnitudes, so one gene with a large
+    change no longer dominates the angle. Note that |sign_sqrt(x)|^2 = sum_g |x_g|:
+    the squared Euclidean norm of the transformed vector is the L1 norm of x.
+    Returns a new float64 array; ``x`` is not modified.
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    return np.sign(arr) * np.sqrt(np.abs(arr))
+
+
+def _vectors(a, b):
+    a = as_float_matrix(a, "a", ndim=1)
+    b = as_float_matrix(b, "b", ndim=1)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same length, got {a.shape[0]} and {b.shape[0]}")
+    return a, b
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    norm = np.linalg.norm(a) * np.linalg.norm(b)
+    # A zero vector has no direction: the similarity is undefined and reported as 0,
+    # which is also what scVelo stores (it sets NaN similarities to 0).
+    return float(a @ b / norm) if norm > 0 else 0.0
+
+
+def cosine_similarity(a, b) -> float:
+    """Cosine of the angle between a and b: a.b / (|a| |b|), in [-1, 1].
+
+    Returns 0.0 when either vector is zero (the angle is undefined).
+    """
+    a, b = _vectors(a, b)
+    return _cosine(a, b)
+
+
+def pearson_similarity(a, b) -> float:
+    """Pearson correlation over entries: the cosine of a - mean(a) and b - mean(b).
+
+    This is what scVelo's velocity graph computes between a displacement and a
+    velocity (both centred across genes), although its docstring says "cosine".
+    Returns 0.0 when either centred vector is zero (a constant vector).
+    """
+    a, b = _vectors(a, b)
+    return _cosine(a - a.mean(), b - b.mean())

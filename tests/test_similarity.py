@@ -1,0 +1,79 @@
+"""Section A: the worked numbers of DESIGN.md section 4, and the similarity invariants."""
+
+import numpy as np
+import pytest
+
+import velograph as vg
+from velograph.toy import blog_vectors
+
+S_I, S_J, V_I = blog_vectors()
+DELTA = S_J - S_I
+
+
+def test_displacement_is_the_blogs():
+    np.testing.assert_allclose(DELTA, [1.5, -1.0, 0.5])
+
+
+def test_plain_cosine_worked_numbers():
+    assert DELTA @ V_I == pytest.approx(2.45, abs=1e-12)
+    assert np.linalg.norm(DELTA) == pytest.approx(np.sqrt(3.5), abs=1e-12)
+    assert np.linalg.norm(V_I) == pytest.approx(np.sqrt(1.78), abs=1e-12)
+    assert vg.cosine_similarity(DELTA, V_I) == pytest.approx(0.981572, abs=1e-6)
+
+
+def test_sign_sqrt_worked_numbers():
+    np.testing.assert_allclose(vg.sign_sqrt(DELTA), [1.224745, -1.0, 0.707107], atol=1e-6)
+    np.testing.assert_allclose(vg.sign_sqrt(V_I), [1.095445, -0.707107, 0.547723], atol=1e-6)
+    assert vg.sign_sqrt(DELTA) @ vg.sign_sqrt(V_I) == pytest.approx(2.436046, abs=1e-6)
+
+
+def test_stabilised_norm_is_sqrt_of_l1_norm():
+    for x in (DELTA, V_I, np.random.default_rng(0).normal(size=50)):
+        assert np.linalg.norm(vg.sign_sqrt(x)) ** 2 == pytest.approx(np.abs(x).sum(), rel=1e-12)
+    assert np.linalg.norm(vg.sign_sqrt(DELTA)) == pytest.approx(1.732051, abs=1e-6)
+    assert np.linalg.norm(vg.sign_sqrt(V_I)) == pytest.approx(1.414214, abs=1e-6)
+
+
+def test_stabilised_cosine_worked_number():
+    assert vg.cosine_similarity(vg.sign_sqrt(DELTA), vg.sign_sqrt(V_I)) == pytest.approx(0.994512, abs=1e-6)
+
+
+def test_blog_rounded_intermediates_give_the_blogs_2443_and_142():
+    rounded_d = np.round(vg.sign_sqrt(DELTA), 2)
+    rounded_v = np.round(vg.sign_sqrt(V_I), 2)
+    # With the 2-decimal intermediates the dot product is 2.4425, which the blog
+    # writes as 2.443 (half up); the exact value is 2.436046.
+    assert rounded_d @ rounded_v == pytest.approx(2.4425, abs=1e-12)
+    assert np.linalg.norm(rounded_v) == pytest.approx(1.420070, abs=1e-6)  # blog: 1.42, exact sqrt(2) = 1.414214
+    assert np.linalg.norm(rounded_d) == pytest.approx(1.729884, abs=1e-6)  # blog: 1.73, exact sqrt(3) = 1.732051
+
+
+def test_pearson_is_scvelos_value():
+    assert vg.pearson_similarity(DELTA, V_I) == pytest.approx(0.988933, abs=1e-6)
+    assert vg.pearson_similarity(vg.sign_sqrt(DELTA), vg.sign_sqrt(V_I)) == pytest.approx(0.997062, abs=1e-6)
+    assert vg.pearson_similarity(DELTA, V_I) == pytest.approx(np.corrcoef(DELTA, V_I)[0, 1], abs=1e-12)
+
+
+def test_similarities_bounded_and_scale_invariant():
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        a, b = rng.normal(size=(2, 7))
+        for sim in (vg.cosine_similarity, vg.pearson_similarity):
+            value = sim(a, b)
+            assert -1 <= value <= 1
+            assert sim(a, 3.7 * b) == pytest.approx(value, abs=1e-12)
+            assert sim(a, -b) == pytest.approx(-value, abs=1e-12)
+
+
+def test_zero_vector_gives_zero_similarity():
+    assert vg.cosine_similarity([0.0, 0.0, 0.0], V_I) == 0.0
+    assert vg.pearson_similarity([2.0, 2.0, 2.0], V_I) == 0.0
+
+
+def test_inputs_not_mutated():
+    d, v = DELTA.copy(), V_I.copy()
+    vg.cosine_similarity(d, v)
+    vg.pearson_similarity(d, v)
+    vg.sign_sqrt(d)
+    np.testing.assert_array_equal(d, DELTA)
+    np.testing.assert_array_equal(v, V_I)
