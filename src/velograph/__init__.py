@@ -46,7 +46,7 @@ __all__ = [
 
 def __getattr__(name):
     # `velograph.tl` needs anndata; load it only when asked for.
-    if name in ("tl", "datasets"):
+    if name in ("tl", "datasets", "plotting", "toy", "reference"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)

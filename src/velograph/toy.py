@@ -61,3 +61,15 @@ def knn_indices(X, k):
     d = np.linalg.norm(X[:, None, :] - X[None, :, :], axis=2)
     np.fill_diagonal(d, np.inf)
     return np.argsort(d, axis=1, kind="stable")[:, :k]
+
+
+def one_row_matrix(values, columns, n_cells):
+    """An n_cells x n_cells sparse matrix whose row 0 holds ``values`` at ``columns``; other rows are empty.
+
+    The chapters use it to study one cell's row of a graph or transition matrix.
+    """
+    import scipy.sparse as sp
+
+    values = np.asarray(values, dtype=float)
+    indptr = np.r_[0, np.full(n_cells, len(values))]
+    return sp.csr_matrix((values, np.asarray(columns), indptr), shape=(n_cells, n_cells))

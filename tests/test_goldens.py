@@ -1,0 +1,61 @@
+"""The book's chapters, their executed goldens and the checked cells never drift apart."""
+
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from chapters import CHECK_TAG, GOLDENS, cell_signature, chapters, golden_for, read_chapter, toc_files  # noqa: E402
+
+CHAPTERS = chapters()
+
+
+def test_every_toc_entry_exists_and_there_are_chapters():
+    assert len(CHAPTERS) >= 4
+    for stem in toc_files():
+        assert (Path(__file__).resolve().parents[1] / "book" / f"{stem}.md").exists(), stem
+
+
+def test_no_stray_goldens():
+    stems = {c.stem for c in CHAPTERS}
+    stray = sorted(p.name for p in GOLDENS.glob("*.ipynb") if p.stem not in stems)
+    assert not stray, f"goldens without a chapter in book/_toc.yml: {stray}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_golden_matches_chapter_source(chapter):
+    golden = golden_for(chapter)
+    assert golden.exists(), f"{golden} is missing: run python tools/regenerate_goldens.py {chapter.stem}"
+    source_cells = [cell_signature(c) for c in read_chapter(chapter).cells]
+    golden_cells = [cell_signature(c) for c in nbformat.read(golden, as_version=4).cells]
+    assert golden_cells == source_cells, (
+        f"{golden.name} differs from {chapter.name}: run python tools/regenerate_goldens.py {chapter.stem}"
+    )
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_golden_was_executed_and_has_checked_outputs(chapter):
+    nb = nbformat.read(golden_for(chapter), as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code, f"{chapter.stem} has no code cells"
+    unexecuted = [i for i, c in enumerate(code) if c.execution_count is None]
+    assert not unexecuted, f"{chapter.stem}: code cells {unexecuted} were never executed"
+    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert not errors, f"{chapter.stem}: a cell raised {errors[0].ename}"
+    checked = [c for c in code if CHECK_TAG in c.metadata.get("tags", [])]
+    assert checked, f"{chapter.stem} has no cell tagged {CHECK_TAG}"
+    for c in checked:
+        assert c.outputs, f"{chapter.stem}: checked cell without output:\n{c.source}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_asserts_and_imports_velograph(chapter):
+    code = "\n".join(c.source for c in read_chapter(chapter).cells if c.cell_type == "code")
+    assert "import velograph" in code
+    assert "assert " in code, f"{chapter.stem} states numbers but asserts none"
+    checked = [c.source for c in read_chapter(chapter).cells if CHECK_TAG in c.metadata.get("tags", [])]
+    for source in checked:
+        # Checked cells print through the fixed-precision helper, never raw reprs.
+        assert "print(" not in source or "vg." in source or "fmt(" in source, source
