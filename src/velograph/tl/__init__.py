@@ -1,0 +1,21 @@
+"""scVelo-compatible post hoc tools on AnnData: a drop-in for scVelo 0.3.4's chain.
+
+>>> import velograph.tl as vtl          # instead of scvelo.tl
+>>> vtl.velocity_graph(adata)           # writes uns['velocity_graph'], uns['velocity_graph_neg'],
+...                                     # obs['velocity_self_transition']
+>>> T = vtl.transition_matrix(adata)    # returns the matrix, like scv.tl.transition_matrix
+>>> vtl.velocity_embedding(adata, basis="umap")   # writes obsm['velocity_umap']
+>>> r = vtl.reconstructability(adata, gene_subset=top_genes)   # not in scVelo
+
+Same arguments, defaults, results (to float32 rounding) and written keys as
+scVelo; everything runs in one process without a worker pool, and nothing
+upstream (neighbours, moments, velocities, embeddings) is ever computed
+implicitly: a missing input raises an error naming the call that makes it.
+"""
+
+from ._embedding import quiver_autoscale, velocity_embedding
+from ._graph import velocity_graph
+from ._reconstruct import reconstructability
+from ._transition import transition_matrix
+
+__all__ = ["quiver_autoscale", "reconstructability", "transition_matrix", "velocity_embedding", "velocity_graph"]

@@ -1,0 +1,104 @@
+"""Reading what the post hoc tools need from an AnnData, with errors that say how to make it."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+PRODUCERS = {
+    "Ms": "scv.pp.moments(adata)",
+    "Mu": "scv.pp.moments(adata)",
+    "spliced": "the loader (velograph.datasets.pancreas() or your counting pipeline)",
+    "velocity": "scv.tl.velocity(adata)",
+}
+
+
+def require_anndata(data, name: str = "adata"):
+    from anndata import AnnData
+
+    if not isinstance(data, AnnData):
+        raise TypeError(f"{name} must be an anndata.AnnData, got {type(data).__name__}")
+    if data.n_obs == 0:
+        raise ValueError(f"{name} has no cells (n_obs = 0)")
+    return data
+
+
+def dense_layer(adata, key: str, columns=None) -> np.ndarray:
+    """Layer ``key`` as a dense array (a copy), optionally restricted to a boolean gene mask."""
+    if key not in adata.layers:
+        producer = PRODUCERS.get(key, f"the step that writes adata.layers['{key}']")
+        raise KeyError(f"adata.layers['{key}'] not found: run {producer} first")
+    layer = adata.layers[key]
+    if columns is not None:
+        layer = layer[:, columns]
+    return layer.toarray() if sp.issparse(layer) else np.array(layer)
+
+
+def distances(adata) -> sp.csr_matrix:
+    """The kNN distance graph: obsp['distances'], else uns['neighbors']['distances'] (scVelo's order)."""
+    if "distances" in adata.obsp:
+        D = adata.obsp["distances"]
+    elif "neighbors" in adata.uns and "distances" in adata.uns["neighbors"]:
+        D = adata.uns["neighbors"]["distances"]
+    else:
+        raise KeyError(
+            "no neighbour graph: adata.obsp['distances'] not found; run sc.pp.neighbors(adata) "
+            "(or scv.pp.neighbors(adata)) first"
+        )
+    D = sp.csr_matrix(D)
+    if D.shape != (adata.n_obs, adata.n_obs):
+        raise ValueError(
+            f"adata.obsp['distances'] is {D.shape[0]} x {D.shape[1]} but adata has {adata.n_obs} cells; "
+            "the neighbour graph belongs to another object (e.g. before subsetting): rerun sc.pp.neighbors(adata)"
+        )
+    return D
+
+
+def embedding(adata, basis: str) -> np.ndarray:
+    key = f"X_{basis}"
+    if key not in adata.obsm:
+        makers = {"umap": "sc.tl.umap(adata)", "tsne": "sc.tl.tsne(adata)", "pca": "sc.pp.pca(adata)"}
+        raise KeyError(f"adata.obsm['{key}'] not found: run {makers.get(basis, 'the embedding')} first")
+    X = np.asarray(adata.obsm[key])
+    if X.ndim != 2 or X.shape[1] < 2:
+        raise ValueError(f"adata.obsm['{key}'] must have at least 2 columns, got shape {X.shape}")
+    if not np.isfinite(X).all():
+        row = int(np.argwhere(~np.isfinite(X))[0][0])
+        raise ValueError(f"adata.obsm['{key}'] contains NaN or inf (first at row {row})")
+    return X
+
+
+def gene_mask(adata, gene_subset) -> np.ndarray:
+    """Boolean mask over adata.var_names from a list of names or a boolean mask.
+
+    scVelo accepts only names (a mask selects no genes there and crashes); unknown
+    names are an error here rather than silently ignored.
+    """
+    arr = np.asarray(gene_subset)
+    if arr.dtype == bool:
+        if arr.shape != (adata.n_vars,):
+            raise ValueError(f"gene_subset as a boolean mask must have length n_vars = {adata.n_vars}, got shape {arr.shape}")
+        mask = arr.copy()
+    else:
+        names = [gene_subset] if isinstance(gene_subset, str) else list(gene_subset)
+        unknown = [g for g in names if g not in adata.var_names]
+        if unknown:
+            shown = ", ".join(map(repr, unknown[:5])) + (" ..." if len(unknown) > 5 else "")
+            raise KeyError(f"gene_subset has {len(unknown)} names not in adata.var_names: {shown}")
+        mask = np.asarray(adata.var_names.isin(names))
+    if not mask.any():
+        raise ValueError("gene_subset selects no genes")
+    return mask
+
+
+def not_supported(**options) -> None:
+    """Raise NotImplementedError for scVelo options that velograph does not reproduce."""
+    for name, (value, default, why) in options.items():
+        if value is not default and value != default:
+            raise NotImplementedError(f"{name}={value!r} is not supported by velograph.tl ({why}); use scVelo for it")
+
+
+def choice_of(value, name, options) -> None:
+    from .._checks import choice
+
+    choice(value, name, options)

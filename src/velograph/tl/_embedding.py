@@ -1,0 +1,88 @@
+"""``velocity_embedding``: scVelo's arrows on an embedding, without its per-cell loop."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..projection import project_velocity
+from ._access import embedding, not_supported, require_anndata
+from ._transition import transition_matrix
+
+
+def quiver_autoscale(X_emb, V_emb) -> float:
+    """scVelo's arrow-length scale: matplotlib's automatic quiver scale on the first two columns.
+
+    matplotlib picks scale = 1.8 * mean arrow length * max(10, sqrt(N)) / axis span (in
+    display units, for the embedding divided by max|X_emb|); scVelo divides the arrows by
+    3 * this number. One global scalar: directions never change. Drawn off-screen and
+    closed, exactly as scVelo does, so the value is identical.
+    """
+    import matplotlib.pyplot as plt
+
+    X_emb = np.asarray(X_emb)
+    V_emb = np.asarray(V_emb)
+    scale_factor = np.abs(X_emb).max()
+    fig, ax = plt.subplots()
+    try:
+        Q = ax.quiver(X_emb[:, 0] / scale_factor, X_emb[:, 1] / scale_factor, V_emb[:, 0], V_emb[:, 1],
+                      angles="xy", scale_units="xy", scale=None)
+        Q._init()
+        return Q.scale / scale_factor
+    finally:
+        fig.clf()
+        plt.close(fig)
+
+
+def velocity_embedding(data, basis=None, vkey="velocity", scale=10, self_transitions=True,
+                       use_negative_cosines=True, direct_pca_projection=None, retain_scale=False,
+                       autoscale=True, all_comps=True, T=None, copy=False):
+    r"""Embedded velocities exactly as ``scv.tl.velocity_embedding`` computes them.
+
+    1. T = ``transition_matrix(adata, scale, self_transitions, use_negative_cosines=True)``:
+       a *signed* kernel, rows normalised by absolute sums; then the diagonal is removed,
+       so the remaining weights of a row sum to less than 1 and can be negative.
+    2. For each cell, over its stored neighbours J_i (k_i of them), with unit directions
+       delta_hat_ij in all components of ``obsm['X_<basis>']`` (``all_comps``):
+
+       .. math:: \nu_i = \sum_{j\in J_i} \tilde\pi_{ij}\hat\delta_{ij}
+                 - \mathrm{mean}_{j\in J_i}(\tilde\pi_{ij}) \sum_{j\in J_i}\hat\delta_{ij}
+
+       (scVelo's "mean(p)" correction; the textbook subtracts (1/k_i) sum_j delta_hat_ij).
+       A cell with no neighbours left (zero velocity) gets NaN.
+    3. ``autoscale``: divide by 3 * :func:`quiver_autoscale` (one global number).
+
+    Writes ``obsm['<vkey>_<basis>']`` and appends ``basis`` to
+    ``uns['<vkey>_params']['embeddings']``; returns a copy instead with ``copy``.
+    ``basis=None`` takes the last of pca, tsne, umap in ``obsm``. ``direct_pca_projection``
+    and ``retain_scale`` raise NotImplementedError.
+    """
+    adata = require_anndata(data, "data")
+    not_supported(
+        direct_pca_projection=(direct_pca_projection, None, "direct PCA projection"),
+        retain_scale=(retain_scale, False, "expression-scaled arrows"),
+    )
+    if basis is None:
+        present = [b for b in ("pca", "tsne", "umap") if f"X_{b}" in adata.obsm]
+        if not present:
+            raise KeyError("basis=None but adata.obsm has none of X_pca, X_tsne, X_umap: run sc.tl.umap(adata) "
+                           "or pass basis=")
+        basis = present[-1]
+    X_emb = embedding(adata, basis)
+    if not all_comps:
+        X_emb = X_emb[:, :2]
+    if T is None:
+        T = transition_matrix(adata, vkey=vkey, scale=scale, self_transitions=self_transitions,
+                              use_negative_cosines=use_negative_cosines)
+    T = sp.csr_matrix(T, copy=True)
+    T.setdiag(0)
+    T.eliminate_zeros()
+    V_emb = project_velocity(T, X_emb, correction="mean")
+    if autoscale:
+        V_emb /= 3 * quiver_autoscale(X_emb, V_emb)
+    adata = adata.copy() if copy else adata
+    params = adata.uns.get(f"{vkey}_params")
+    if params is not None:
+        params["embeddings"] = list(params.get("embeddings", [])) + [basis]
+    adata.obsm[f"{vkey}_{basis}"] = V_emb
+    return adata if copy else None

@@ -1,0 +1,162 @@
+"""``velocity_graph``: scVelo's cosine-correlation graph, vectorised over neighbour pairs."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..graph import pair_similarities
+from ..neighbors import recursive_neighbors
+from ._access import dense_layer, distances, gene_mask, not_supported, require_anndata
+
+
+def knn_indices_from_distances(D: sp.csr_matrix, n_neighbors=None) -> np.ndarray:
+    """scVelo's ``get_indices``: the k nearest stored neighbours of each cell, as an (n, k) array.
+
+    k = min over cells of the number of stored neighbours (and of ``n_neighbors``);
+    rows with more keep their k smallest distances.
+    """
+    D = D.copy()
+    D.sort_indices()
+    D.data = D.data + 1e-6  # stored zero distances (duplicate cells) still count as neighbours
+    counts = np.diff(D.indptr)
+    if counts.min() == 0:
+        cell = int(np.argmin(counts))
+        raise ValueError(f"cell {cell} has no neighbours in adata.obsp['distances']; recompute with sc.pp.neighbors(adata)")
+    k = int(counts.min() if n_neighbors is None else min(counts.min(), n_neighbors))
+    indices = np.empty((D.shape[0], k), dtype=np.int64)
+    for_trim = np.flatnonzero(counts > k)
+    uniform = np.flatnonzero(counts == k)
+    starts = D.indptr[:-1]
+    indices[uniform] = D.indices[starts[uniform, None] + np.arange(k)]
+    for row in for_trim:  # only rows with surplus neighbours; scanpy graphs have none
+        lo, hi = D.indptr[row], D.indptr[row + 1]
+        keep = np.sort(lo + np.argsort(D.data[lo:hi])[:k])
+        indices[row] = D.indices[keep]
+    return indices
+
+
+def select_genes(adata, vkey, xkey, gene_subset):
+    """States X and velocities V (float32, dense) on the genes scVelo uses.
+
+    Genes: ``gene_subset`` if given (instead of, not intersected with, the
+    velocity genes), else ``var['<vkey>_genes']``, else all; then genes whose
+    velocity has a NaN in any cell are dropped.
+    """
+    if gene_subset is not None:
+        mask = gene_mask(adata, gene_subset)
+    elif f"{vkey}_genes" in adata.var:
+        mask = np.asarray(adata.var[f"{vkey}_genes"], dtype=bool)
+    else:
+        mask = np.ones(adata.n_vars, dtype=bool)
+    X = dense_layer(adata, xkey, mask)
+    V = dense_layer(adata, vkey, mask)
+    finite_genes = ~np.isnan(V.sum(axis=0))
+    if not finite_genes.any():
+        raise ValueError(f"every selected gene has NaN in adata.layers['{vkey}']: no gene is left to compare")
+    return X[:, finite_genes].astype(np.float32), V[:, finite_genes].astype(np.float32)
+
+
+def compute_velocity_graph(adata, *, vkey="velocity", xkey="Ms", n_neighbors=None, n_recurse_neighbors=None,
+                           sqrt_transform=None, gene_subset=None, mode_neighbors="distances"):
+    """The graph computation without writing anything: returns (graph, graph_neg, self_prob, n_recurse)."""
+    X, V = select_genes(adata, vkey, xkey, gene_subset)
+    if sqrt_transform is None:
+        sqrt_transform = adata.uns.get(f"{vkey}_params", {}).get("mode") == "stochastic"
+    if n_recurse_neighbors is None:
+        n_recurse_neighbors = 1 if (n_neighbors is not None or mode_neighbors == "connectivities") else 2
+
+    indices = knn_indices_from_distances(distances(adata), n_neighbors)
+    pattern = recursive_neighbors(indices, n_recurse_neighbors)  # includes each cell itself
+    rows = np.repeat(np.arange(adata.n_obs), np.diff(pattern.indptr))
+    cols = pattern.indices.astype(np.int64)
+
+    # scVelo transforms and centres V in float32 and gives a cell whose centred
+    # velocity is zero no edges; pair_similarities applies the same transform and
+    # centring itself, in float64 on the same float32 inputs (differences ~1e-7).
+    V_centred = np.sqrt(np.abs(V)) * np.sign(V) if sqrt_transform else V.copy()
+    V_centred -= np.nanmean(V_centred, axis=1)[:, None]
+    moving = (V_centred.max(axis=1) != 0) | (V_centred.min(axis=1) != 0)
+    keep = moving[rows]
+    rows, cols = rows[keep], cols[keep]
+    values = pair_similarities(X.astype(np.float64), V.astype(np.float64), rows, cols,
+                               center=True, variance_stabilize=bool(sqrt_transform))
+    values = values.astype(np.float32)
+
+    n = adata.n_obs
+    graph = sp.csr_matrix((np.clip(values, 0, 1), (rows, cols)), shape=(n, n), dtype=np.float32)
+    graph_neg = sp.csr_matrix((np.clip(values, -1, 0), (rows, cols)), shape=(n, n), dtype=np.float32)
+    graph.eliminate_zeros()  # the cell itself, zero displacements, and the other sign
+    graph_neg.eliminate_zeros()
+    return graph, graph_neg, self_transition_probability(graph), n_recurse_neighbors
+
+
+def self_transition_probability(graph) -> np.ndarray:
+    """s_i = clip(P98(c) - c_i, 0, 1) with c_i = max_j graph_ij (0 for an empty row)."""
+    confidence = graph.max(axis=1).toarray().ravel()
+    return np.clip(np.percentile(confidence, 98) - confidence, 0, 1)
+
+
+def velocity_graph(data, vkey="velocity", xkey="Ms", tkey=None, basis=None, n_neighbors=None,
+                   n_recurse_neighbors=None, random_neighbors_at_max=None, sqrt_transform=None,
+                   variance_stabilization=None, gene_subset=None, compute_uncertainties=None, approx=None,
+                   mode_neighbors="distances", copy=False, n_jobs=None, backend="loky", show_progress_bar=True):
+    r"""Velocity graph exactly as ``scv.tl.velocity_graph`` computes it.
+
+    For every cell i and every j in its neighbourhood N_i (i itself, its kNN and,
+    with the default ``n_recurse_neighbors=2``, their kNN):
+
+    .. math:: \pi_{ij} = \mathrm{corr}_{\text{genes}}\big(f(Ms_j - Ms_i),\ f(v_i)\big)
+
+    a **Pearson** correlation over genes (both vectors centred; scVelo's docstring
+    says cosine), with f = sign*sqrt when ``sqrt_transform`` (default: True exactly
+    when ``uns['<vkey>_params']['mode'] == 'stochastic'``), else the identity. Genes:
+    ``gene_subset`` (names or a boolean mask; it replaces, not intersects, the
+    velocity genes) or ``var['<vkey>_genes']``, minus genes with any NaN velocity.
+    Undefined values (the cell itself, zero displacement) and exact zeros are not
+    stored; a cell whose centred velocity is zero gets no edges.
+
+    Writes (unless ``copy``): ``uns['<vkey>_graph']`` = clip(pi, 0, 1) and
+    ``uns['<vkey>_graph_neg']`` = clip(pi, -1, 0), float32 CSR;
+    ``obs['<vkey>_self_transition']`` = clip(P98(c) - c_i, 0, 1) with c_i the row
+    maximum; ``uns['<vkey>_params']`` gets ``mode_neighbors`` and
+    ``n_recurse_neighbors`` (and loses ``embeddings``, as in scVelo).
+
+    Runs in one process: ``n_jobs``, ``backend`` and ``show_progress_bar`` are
+    accepted for compatibility and ignored. ``tkey``, ``basis``, ``n_neighbors``
+    above the stored k, ``random_neighbors_at_max``, ``compute_uncertainties``,
+    ``approx`` and ``mode_neighbors='connectivities'`` raise NotImplementedError.
+    Nothing upstream is computed: missing ``layers[xkey]``, ``layers[vkey]`` or
+    ``obsp['distances']`` raise KeyError naming the call that makes them.
+    """
+    adata = require_anndata(data, "data")
+    not_supported(
+        tkey=(tkey, None, "time-point neighbours"),
+        basis=(basis, None, "neighbours recomputed on an embedding"),
+        random_neighbors_at_max=(random_neighbors_at_max, None, "scVelo samples these without a seed"),
+        compute_uncertainties=(compute_uncertainties, None, "uncertainty graphs"),
+        approx=(approx, None, "the PCA approximation"),
+        mode_neighbors=(mode_neighbors, "distances", "connectivity neighbourhoods"),
+    )
+    if sqrt_transform is None:
+        sqrt_transform = variance_stabilization
+    if n_neighbors is not None:
+        stored = adata.uns.get("neighbors", {}).get("params", {}).get("n_neighbors", 0)
+        if n_neighbors > stored:
+            raise NotImplementedError(
+                f"n_neighbors={n_neighbors} exceeds the stored neighbour graph ({stored}); scVelo would recompute "
+                "neighbours here. Run sc.pp.neighbors(adata, n_neighbors=...) first"
+            )
+    graph, graph_neg, self_prob, n_recurse = compute_velocity_graph(
+        adata, vkey=vkey, xkey=xkey, n_neighbors=n_neighbors, n_recurse_neighbors=n_recurse_neighbors,
+        sqrt_transform=sqrt_transform, gene_subset=gene_subset, mode_neighbors=mode_neighbors,
+    )
+    adata = adata.copy() if copy else adata
+    adata.uns[f"{vkey}_graph"] = graph
+    adata.uns[f"{vkey}_graph_neg"] = graph_neg
+    adata.obs[f"{vkey}_self_transition"] = self_prob
+    params = adata.uns.setdefault(f"{vkey}_params", {})
+    params.pop("embeddings", None)
+    params["mode_neighbors"] = mode_neighbors
+    params["n_recurse_neighbors"] = n_recurse
+    return adata if copy else None

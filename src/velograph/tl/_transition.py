@@ -1,0 +1,131 @@
+"""``transition_matrix``: scVelo's kernel on the velocity graph, term by term."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._access import embedding, not_supported, require_anndata
+from ._graph import self_transition_probability
+
+
+def _normalize_abs(T: sp.csr_matrix) -> sp.csr_matrix:
+    """Divide each row by the sum of its absolute values (scVelo's ``utils.normalize``)."""
+    T = sp.csr_matrix(T)
+    z = np.asarray(abs(T).sum(axis=1)).ravel()
+    rows = np.repeat(np.arange(T.shape[0]), np.diff(T.indptr))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        T.data = T.data / z[rows]
+    return T
+
+
+def kernel(graph, graph_neg=None, *, scale=10.0, self_transitions=True, use_negative_cosines=False,
+           backward=False, perc=None, threshold=None) -> sp.csr_matrix:
+    r"""The unnormalised-then-normalised kernel of ``scv.tl.transition_matrix`` (no embedding term).
+
+    With lambda = ``scale`` and s_i the self-transition probability:
+
+    * default: every stored entry becomes e^{lambda pi_ij} (negative pi included: the
+      +1 after expm1), the diagonal e^{lambda s_i} when s_i > 0; rows divided by their sums;
+    * ``use_negative_cosines``: sign(pi) (e^{lambda |pi|} - 1), diagonal e^{lambda s_i} - 1,
+      rows divided by the sum of absolute values (a signed matrix);
+    * without ``graph_neg`` (or with ``vgraph``): e^{lambda pi} - 1 throughout (no +1).
+    """
+    graph = sp.csr_matrix(graph, dtype=np.float64, copy=True)
+    if self_transitions:
+        self_prob = self_transition_probability(graph)
+        graph.setdiag(self_prob)
+        # setdiag stores explicit zeros where s_i = 0; scVelo's later sparse addition
+        # drops them, so the diagonal is absent (0), never e^0.
+        graph.eliminate_zeros()
+    T = graph.copy()
+    T.data = np.expm1(scale * T.data)
+    if graph_neg is not None:
+        neg = sp.csr_matrix(graph_neg, dtype=np.float64, copy=True)
+        if use_negative_cosines:
+            neg.data = -np.expm1(-scale * neg.data)  # = -(e^{lambda|pi|} - 1) for pi < 0
+            T = T + neg
+        else:
+            neg.data = np.expm1(scale * neg.data)
+            T = T + neg
+            T.eliminate_zeros()
+            T.data += 1
+    if perc is not None or threshold is not None:
+        if threshold is None:
+            threshold = np.percentile(T.data, perc)
+        T.data[T.data < threshold] = 0
+        T.eliminate_zeros()
+    if backward:
+        T = T.T.tocsr()
+    return _normalize_abs(T)
+
+
+def embedding_diffusion(T, X_emb, *, scale_diffusion=1.0, weight_diffusion=0.0) -> sp.csr_matrix:
+    """scVelo's ``basis=`` step: multiply by a global Gaussian of embedding distances and renormalise.
+
+    D_ij = |x_j - x_i| on the support of T > 0 (the diagonal included, with distance 0,
+    so it counts in the mean and keeps weight 1), sigma_d = scale_diffusion * mean(D),
+    T <- normalise(T * exp(-D^2 / 2 sigma_d^2)). Negative entries of a signed T are
+    dropped. With 0 < weight_diffusion < 1, mix in a kernel of width sigma_d / 2.
+    """
+    support = sp.csr_matrix(T > 0)
+    support.sort_indices()
+    rows = np.repeat(np.arange(T.shape[0]), np.diff(support.indptr))
+    d = np.linalg.norm(X_emb[support.indices] - X_emb[rows], axis=1)
+    sigma = scale_diffusion * d.mean()
+    diffusion = sp.csr_matrix((np.exp(-0.5 * d**2 / sigma**2), support.indices, support.indptr), shape=T.shape)
+    T = sp.csr_matrix(T.multiply(diffusion))
+    if 0 < weight_diffusion < 1:
+        diffusion.data = np.exp(-0.5 * d**2 / (sigma / 2) ** 2)
+        T = (1 - weight_diffusion) * T + weight_diffusion * diffusion
+    return _normalize_abs(T)
+
+
+def transition_matrix(adata, vkey="velocity", basis=None, backward=False, self_transitions=True, scale=10,
+                      perc=None, threshold=None, use_negative_cosines=False, weight_diffusion=0, scale_diffusion=1,
+                      weight_indirect_neighbors=None, n_neighbors=None, vgraph=None, basis_constraint=None):
+    r"""Transition matrix exactly as ``scv.tl.transition_matrix`` computes it (returned, not stored).
+
+    Default call, with lambda = ``scale`` = 10 (the blog's 1/sigma^2), N_i the stored
+    entries of row i of graph + graph_neg, c_i = max_j graph_ij and
+    s_i = clip(P98(c) - c_i, 0, 1):
+
+    .. math:: \tilde\pi_{ij} = \frac{1[j\in N_i]\,e^{\lambda\pi_{ij}} + 1[j=i]\,1[s_i>0]\,e^{\lambda s_i}}
+              {\sum_{k\in N_i} e^{\lambda\pi_{ik}} + 1[s_i>0]\,e^{\lambda s_i}}
+
+    Non-stored entries are 0. See :func:`kernel` for ``use_negative_cosines`` (a signed
+    matrix, rows normalised by absolute sums) and the ``vgraph`` path (expm1, no +1);
+    ``backward`` transposes the unnormalised kernel; ``basis`` multiplies by a global
+    Gaussian of embedding distances (:func:`embedding_diffusion`). Returns a CSR
+    matrix, float32 (float64 with ``basis``, as in scVelo). ``weight_indirect_neighbors``, ``n_neighbors`` and ``basis_constraint``
+    raise NotImplementedError. Reads ``uns['<vkey>_graph']`` (made by
+    :func:`velograph.tl.velocity_graph`) and never writes to ``adata``.
+    """
+    adata = require_anndata(adata)
+    not_supported(
+        weight_indirect_neighbors=(weight_indirect_neighbors, None, "indirect-neighbour weighting"),
+        n_neighbors=(n_neighbors, None, "connectivity re-weighting"),
+        basis_constraint=(basis_constraint, None, "embedding-kNN constraint"),
+    )
+    if vgraph is not None:
+        graph, graph_neg = vgraph, None
+    else:
+        key = f"{vkey}_graph"
+        if key in adata.obsp:
+            graph = adata.obsp[key]
+        elif key in adata.uns:
+            graph = adata.uns[key]
+        else:
+            raise KeyError(f"adata.uns['{key}'] not found: run velograph.tl.velocity_graph(adata) "
+                           "(or scv.tl.velocity_graph(adata)) first")
+        has_neg = f"{vkey}_graph_neg" in adata.obsp or f"{vkey}_graph_neg" in adata.uns
+        # scVelo reads graph_neg from uns whenever it exists anywhere.
+        graph_neg = adata.uns.get(f"{vkey}_graph_neg") if has_neg else None
+    T = kernel(graph, graph_neg, scale=scale, self_transitions=self_transitions,
+               use_negative_cosines=use_negative_cosines, backward=backward, perc=perc, threshold=threshold)
+    T = sp.csr_matrix(T, dtype=np.float32)
+    if basis is not None:
+        # scVelo multiplies the float32 kernel by a float64 distance kernel: float64 out.
+        T = embedding_diffusion(T, embedding(adata, basis), scale_diffusion=scale_diffusion,
+                                weight_diffusion=weight_diffusion)
+    return T
