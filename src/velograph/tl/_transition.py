@@ -74,7 +74,7 @@ def embedding_diffusion(T, X_emb, *, scale_diffusion=1.0, weight_diffusion=0.0) 
     d = np.linalg.norm(X_emb[support.indices] - X_emb[rows], axis=1)
     sigma = scale_diffusion * d.mean()
     diffusion = sp.csr_matrix((np.exp(-0.5 * d**2 / sigma**2), support.indices, support.indptr), shape=T.shape)
-    T = sp.csr_matrix(T.multiply(diffusion))
+    T = sp.csr_matrix(T.multiply(diffusion), dtype=np.float64)
     if 0 < weight_diffusion < 1:
         diffusion.data = np.exp(-0.5 * d**2 / (sigma / 2) ** 2)
         T = (1 - weight_diffusion) * T + weight_diffusion * diffusion
