@@ -1,5 +1,6 @@
 """The book's chapters, their executed goldens and the checked cells never drift apart."""
 
+import re
 import sys
 from pathlib import Path
 
@@ -55,7 +56,18 @@ def test_chapter_asserts_and_imports_velograph(chapter):
     code = "\n".join(c.source for c in read_chapter(chapter).cells if c.cell_type == "code")
     assert "import velograph" in code
     assert "assert " in code, f"{chapter.stem} states numbers but asserts none"
-    checked = [c.source for c in read_chapter(chapter).cells if CHECK_TAG in c.metadata.get("tags", [])]
-    for source in checked:
-        # Checked cells print through the fixed-precision helper, never raw reprs.
-        assert "print(" not in source or "vg." in source or "fmt(" in source, source
+
+
+RAW_FLOAT = re.compile(r"\d\.\d{7,}|\de[-+]\d\d")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_checked_outputs_have_no_raw_float_reprs(chapter):
+    """Checked cells print numbers through vg.show/vg.table at fixed precision, never raw reprs."""
+    nb = nbformat.read(golden_for(chapter), as_version=4)
+    for cell in nb.cells:
+        if CHECK_TAG not in cell.metadata.get("tags", []):
+            continue
+        for output in cell.outputs:
+            text = output.get("text", "") or output.get("data", {}).get("text/plain", "")
+            assert not RAW_FLOAT.search(text), f"{chapter.stem}: raw float in checked output:\n{text}"

@@ -15,11 +15,13 @@ DIGITS = 6
 
 
 def fmt(value, digits: int = DIGITS) -> str:
-    """Format a number, or a 1-D/2-D array of numbers, at ``digits`` decimals.
+    """Format a number, or a 1-D/2-D array of numbers, at ``digits`` decimals (integers as integers).
 
     -0.000000 is printed as 0.000000 and NaN as nan, so the text does not depend
     on rounding noise.
     """
+    if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return str(int(value))
     if isinstance(value, (numbers.Number, np.number)) and not isinstance(value, (bool, np.bool_)):
         v = float(value)
         if np.isnan(v):

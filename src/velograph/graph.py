@@ -14,17 +14,17 @@ from .similarity import sign_sqrt
 _BLOCK_BYTES = 64 * 2**20
 
 
-def pair_similarities(X, V, rows, cols, *, center=False, variance_stabilize=False) -> np.ndarray:
-    """Similarity of f(X[cols[p]] - X[rows[p]]) and f(V[rows[p]]) for every pair p.
-
-    f is sign*sqrt when ``variance_stabilize``; ``center`` subtracts each
-    transformed vector's mean over genes first (Pearson instead of cosine).
-    Undefined similarities (a zero vector) are 0. Inputs must already be float64
-    arrays; this is the vectorised kernel behind :func:`cosine_graph`.
-    """
+def _prepared_velocities(V, center, variance_stabilize):
+    """f(V), centred over genes when ``center``: the velocity side of every pair."""
     Vf = sign_sqrt(V) if variance_stabilize else V.copy()
     if center:
         Vf -= Vf.mean(axis=1, keepdims=True)
+    return Vf
+
+
+def _pair_similarities_numpy(X, V, rows, cols, *, center=False, variance_stabilize=False) -> np.ndarray:
+    """Readable reference: the similarity of each pair from explicit displacement blocks."""
+    Vf = _prepared_velocities(V, center, variance_stabilize)
     v_norm = np.linalg.norm(Vf, axis=1)
     out = np.zeros(len(rows), dtype=np.float64)
     block = max(1, _BLOCK_BYTES // (8 * max(1, X.shape[1])))
@@ -41,6 +41,47 @@ def pair_similarities(X, V, rows, cols, *, center=False, variance_stabilize=Fals
         out[start:start + block][ok] = dot[ok] / norm[ok]
     # Rounding can push |pi| a hair above 1 for parallel vectors.
     return np.clip(out, -1.0, 1.0)
+
+
+def _pair_similarities_compiled(X, V, rows, cols, *, center=False, variance_stabilize=False) -> np.ndarray:
+    from ._kernels import pair_similarities_numba
+
+    Vf = _prepared_velocities(V, center, variance_stabilize)
+    out = np.empty(len(rows), dtype=np.float64)
+    pair_similarities_numba(np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(Vf),
+                            Vf.sum(axis=1), np.linalg.norm(Vf, axis=1),
+                            np.ascontiguousarray(rows, dtype=np.int64), np.ascontiguousarray(cols, dtype=np.int64),
+                            bool(center), bool(variance_stabilize), out)
+    return out
+
+
+ENGINES = {"numpy": _pair_similarities_numpy, "numba": _pair_similarities_compiled}
+
+
+def default_engine() -> str:
+    """'numba' when numba imports, else 'numpy' (same numbers, slower)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return "numpy"
+    return "numba"
+
+
+def pair_similarities(X, V, rows, cols, *, center=False, variance_stabilize=False, engine=None) -> np.ndarray:
+    """Similarity of f(X[cols[p]] - X[rows[p]]) and f(V[rows[p]]) for every pair p.
+
+    f is sign*sqrt when ``variance_stabilize``; ``center`` subtracts each
+    transformed vector's mean over genes first (Pearson instead of cosine).
+    Undefined similarities (a zero vector) are 0. Inputs must already be float64
+    arrays; this is the kernel behind :func:`cosine_graph` and
+    :func:`velograph.tl.velocity_graph`. ``engine`` is 'numba' (compiled, one pass
+    over the genes per pair, threads) or 'numpy' (readable blocks); both give the
+    same numbers to ~1e-12. Memory: O(pairs) plus a 64 MB block for 'numpy'.
+    """
+    engine = engine or default_engine()
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {sorted(ENGINES)}, got {engine!r}")
+    return ENGINES[engine](X, V, rows, cols, center=center, variance_stabilize=variance_stabilize)
 
 
 def cosine_graph(X, V, neighbors, *, center=False, variance_stabilize=False) -> sp.csr_matrix:

@@ -37,12 +37,18 @@ def velocities(adata, *, mode="stochastic", n_jobs=1):
 
     Writes ``layers['velocity']``, ``var['velocity_genes']`` and ``uns['velocity_params']``.
     """
+    import warnings
+
     import scvelo as scv
 
     scv.settings.verbosity = 0
-    if mode == "dynamical":
-        scv.tl.recover_dynamics(adata, n_jobs=n_jobs, show_progress_bar=False)
-    scv.tl.velocity(adata, mode=mode)
+    with warnings.catch_warnings():
+        # scVelo 0.3.4 trips numpy's "conversion of an array with ndim > 0 to a scalar"
+        # deprecation in optimization.leastsq_generalized; the result is unaffected.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if mode == "dynamical":
+            scv.tl.recover_dynamics(adata, n_jobs=n_jobs, show_progress_bar=False)
+        scv.tl.velocity(adata, mode=mode)
     return adata
 
 

@@ -66,3 +66,95 @@ def quiver_panels(X_emb, arrows, titles, *, highlight=None, suptitle=None, lengt
     if suptitle:
         fig.suptitle(suptitle)
     return fig
+
+
+def embedding_by_cluster(X_emb, clusters, *, title=None, ax=None, s=6):
+    """Scatter of a 2-D embedding coloured by a categorical label, with a legend."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    ax = _axes(ax, figsize=(6.5, 5.0))
+    labels = pd.Categorical(clusters)
+    colours = plt.get_cmap("tab10")
+    for k, name in enumerate(labels.categories):
+        at = np.asarray(labels == name)
+        ax.scatter(X_emb[at, 0], X_emb[at, 1], s=s, color=colours(k % 10), label=f"{name} ({int(at.sum())})")
+    ax.set_xlabel("UMAP 1")
+    ax.set_ylabel("UMAP 2")
+    ax.set_title(title or "embedding")
+    ax.legend(fontsize=7, markerscale=2, loc="best")
+    return ax
+
+
+def neighbour_similarities(X_emb, cell, neighbours, values, *, title=None, ax=None):
+    """Embedding in grey; the neighbours of ``cell`` coloured by their similarity pi_ij; the cell as a star."""
+    import matplotlib.pyplot as plt
+
+    ax = _axes(ax, figsize=(6.0, 5.0))
+    ax.scatter(X_emb[:, 0], X_emb[:, 1], s=3, color="lightgrey")
+    order = np.argsort(np.abs(values))  # strongest on top
+    points = ax.scatter(X_emb[neighbours[order], 0], X_emb[neighbours[order], 1], c=np.asarray(values)[order],
+                        cmap="coolwarm", vmin=-1, vmax=1, s=14, edgecolor="none")
+    ax.scatter(*X_emb[cell, :2], marker="*", s=250, color="black", label=f"cell {cell}")
+    plt.colorbar(points, ax=ax, label=r"similarity $\pi_{ij}$")
+    ax.set_xlabel("UMAP 1")
+    ax.set_ylabel("UMAP 2")
+    ax.set_title(title or f"neighbours of cell {cell}")
+    ax.legend(loc="best", fontsize=8)
+    return ax
+
+
+def entropy_against_sigma(sigma_squared, median_entropy, max_entropy, *, ax=None):
+    """Median row entropy of the transition matrix against sigma^2, with the uniform ceiling."""
+    ax = _axes(ax)
+    ax.plot(sigma_squared, median_entropy, "o-", lw=2, label="median over cells")
+    ax.axhline(max_entropy, color="grey", ls=":", label=r"uniform rows: median $\log n_i$")
+    ax.axvline(0.1, color="black", ls="--", lw=1, label=r"scVelo default ($\sigma^2$=0.1, scale=10)")
+    ax.set_xscale("log")
+    ax.set_xlabel(r"$\sigma^2$ (= 1/scale)")
+    ax.set_ylabel("row entropy (nats)")
+    ax.set_title("How spread out are the transition rows?")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def arrows_on_embedding(X_emb, clusters, arrow_fields, titles, *, every=4, suptitle=None):
+    """Side-by-side panels of the embedding (coloured by cluster) with arrows of every ``every``-th cell.
+
+    All panels share one arrow scale, so equal arrows look equal across panels.
+    """
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    labels = pd.Categorical(clusters)
+    colours = plt.get_cmap("tab10")
+    fig, axes = plt.subplots(1, len(arrow_fields), figsize=(5.2 * len(arrow_fields), 4.6), constrained_layout=True)
+    pick = np.arange(0, len(X_emb), every)
+    finite = [np.abs(f[pick][np.isfinite(f[pick]).all(axis=1)]).max() for f in arrow_fields]
+    scale = max(finite) * 25 / (np.ptp(X_emb[:, 0]) or 1.0)
+    for ax, field, title in zip(np.atleast_1d(axes), arrow_fields, titles):
+        _axes(ax)
+        for k, name in enumerate(labels.categories):
+            at = np.asarray(labels == name)
+            ax.scatter(X_emb[at, 0], X_emb[at, 1], s=3, color=colours(k % 10), alpha=0.35, label=name)
+        ax.quiver(X_emb[pick, 0], X_emb[pick, 1], field[pick, 0], field[pick, 1], angles="xy", scale_units="xy",
+                  scale=scale, width=0.003, color="black")
+        ax.set_title(title)
+        ax.set_xlabel("UMAP 1")
+        ax.set_ylabel("UMAP 2")
+    np.atleast_1d(axes)[0].legend(fontsize=6, markerscale=3, loc="best")
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def baseline_histogram(random_scores, score, *, label="top-likelihood genes", ax=None):
+    """Histogram of reconstructability for random gene sets, with the score of the chosen set."""
+    ax = _axes(ax)
+    ax.hist(random_scores, bins=12, color="lightsteelblue", edgecolor="grey", label="random gene sets")
+    ax.axvline(score, color="tab:red", lw=2, label=label)
+    ax.set_xlabel("reconstructability r")
+    ax.set_ylabel("number of gene sets")
+    ax.set_title("Is the chosen gene set better than chance?")
+    ax.legend(fontsize=8)
+    return ax

@@ -14,8 +14,17 @@ implicitly: a missing input raises an error naming the call that makes it.
 """
 
 from ._embedding import quiver_autoscale, velocity_embedding
-from ._graph import velocity_graph
-from ._reconstruct import reconstructability
+from ._graph import graph_inputs, neighbourhoods, velocity_graph
+from ._reconstruct import reconstructability, reconstructability_many
 from ._transition import transition_matrix
 
-__all__ = ["quiver_autoscale", "reconstructability", "transition_matrix", "velocity_embedding", "velocity_graph"]
+__all__ = [
+    "graph_inputs",
+    "neighbourhoods",
+    "quiver_autoscale",
+    "reconstructability",
+    "reconstructability_many",
+    "transition_matrix",
+    "velocity_embedding",
+    "velocity_graph",
+]

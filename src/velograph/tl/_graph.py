@@ -160,3 +160,27 @@ def velocity_graph(data, vkey="velocity", xkey="Ms", tkey=None, basis=None, n_ne
     params["mode_neighbors"] = mode_neighbors
     params["n_recurse_neighbors"] = n_recurse
     return adata if copy else None
+
+
+def graph_inputs(adata, vkey="velocity", xkey="Ms", gene_subset=None):
+    """(X, V): the float32 states and velocities on the genes ``velocity_graph`` uses.
+
+    For reproducing the graph by hand, e.g. with :func:`velograph.cosine_graph`.
+    """
+    require_anndata(adata)
+    return select_genes(adata, vkey, xkey, gene_subset)
+
+
+def neighbourhoods(adata, n_recurse_neighbors=2, n_neighbors=None) -> sp.csr_matrix:
+    """The neighbour sets N_i that ``velocity_graph`` scans, without each cell itself.
+
+    A boolean CSR pattern: row i marks i's kNN (from ``obsp['distances']``) and, with
+    ``n_recurse_neighbors=2``, their kNN. Pass it as ``neighbors`` to
+    :func:`velograph.cosine_graph` to compute textbook variants on the same pairs.
+    """
+    require_anndata(adata)
+    pattern = recursive_neighbors(knn_indices_from_distances(distances(adata), n_neighbors), n_recurse_neighbors)
+    pattern = sp.csr_matrix(pattern, dtype=bool)
+    pattern.setdiag(False)
+    pattern.eliminate_zeros()
+    return pattern

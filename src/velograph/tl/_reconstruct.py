@@ -26,14 +26,28 @@ def reconstructability(adata, gene_subset, *, vkey="velocity", xkey="Ms", matrix
     ``over="neighbors"`` only the entries stored in either row. Cells whose
     correlation is undefined are left out of the median. Returns the median, or the
     per-cell correlations with ``per_cell=True``. Writes nothing to ``adata``.
+    A single gene works (scVelo crashes on it, scvelo#292): its correlations are
+    +-1 or undefined, so expect r near 1 or NaN.
+    """
+    return reconstructability_many(adata, [gene_subset], vkey=vkey, xkey=xkey, matrix=matrix, over=over,
+                                   per_cell=per_cell, sqrt_transform=sqrt_transform,
+                                   n_recurse_neighbors=n_recurse_neighbors)[0]
+
+
+def reconstructability_many(adata, gene_subsets, *, vkey="velocity", xkey="Ms", matrix="graph", over="all",
+                            per_cell=False, sqrt_transform=None, n_recurse_neighbors=None):
+    """:func:`reconstructability` for several gene subsets, computing the all-genes graph once.
+
+    Returns a list with one r (or per-cell array) per subset, e.g. for a baseline of
+    random gene sets.
     """
     adata = require_anndata(adata)
     choice_of(matrix, "matrix", MATRICES)
     options = dict(vkey=vkey, xkey=xkey, sqrt_transform=sqrt_transform, n_recurse_neighbors=n_recurse_neighbors)
-    full = compute_velocity_graph(adata, **options)
-    sub = compute_velocity_graph(adata, gene_subset=gene_subset, **options)
-    if matrix == "graph":
-        rows_full, rows_sub = full[0] + full[1], sub[0] + sub[1]
-    else:
-        rows_full, rows_sub = kernel(full[0], full[1]), kernel(sub[0], sub[1])
-    return reconstructability_score(rows_full, rows_sub, over=over, per_cell=per_cell)
+
+    def rows(gene_subset=None):
+        graph, graph_neg, _, _ = compute_velocity_graph(adata, gene_subset=gene_subset, **options)
+        return graph + graph_neg if matrix == "graph" else kernel(graph, graph_neg)
+
+    full = rows()
+    return [reconstructability_score(full, rows(subset), over=over, per_cell=per_cell) for subset in gene_subsets]
