@@ -158,3 +158,35 @@ def baseline_histogram(random_scores, score, *, label="top-likelihood genes", ax
     ax.set_title("Is the chosen gene set better than chance?")
     ax.legend(fontsize=8)
     return ax
+
+
+def compare_values(a, b, *, xlabel, ylabel, title, ax=None, max_points=20000, seed=0):
+    """Scatter of paired values (a random sample of at most ``max_points``) with the diagonal."""
+    ax = _axes(ax, figsize=(4.8, 4.4))
+    a, b = np.asarray(a), np.asarray(b)
+    pick = np.random.default_rng(seed).permutation(len(a))[:max_points]
+    ax.scatter(a[pick], b[pick], s=2, alpha=0.3, color="tab:blue")
+    low, high = min(a.min(), b.min()), max(a.max(), b.max())
+    ax.plot([low, high], [low, high], color="black", lw=1, ls="--", label="equal")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.axvline(0, color="grey", lw=0.5)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper left")
+    return ax
+
+
+def histogram(values, *, xlabel, title, marks=None, ax=None, bins=50):
+    """Histogram of per-cell values, with optional labelled vertical marks {label: x}."""
+    ax = _axes(ax)
+    values = np.asarray(values)
+    ax.hist(values[np.isfinite(values)], bins=bins, color="lightsteelblue", edgecolor="grey")
+    for k, (label, x) in enumerate((marks or {}).items()):
+        ax.axvline(x, color=f"C{k + 3}", lw=2, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("number of cells")
+    ax.set_title(title)
+    if marks:
+        ax.legend(fontsize=8)
+    return ax

@@ -26,8 +26,9 @@ def reconstructability(adata, gene_subset, *, vkey="velocity", xkey="Ms", matrix
     ``over="neighbors"`` only the entries stored in either row. Cells whose
     correlation is undefined are left out of the median. Returns the median, or the
     per-cell correlations with ``per_cell=True``. Writes nothing to ``adata``.
-    A single gene works (scVelo crashes on it, scvelo#292): its correlations are
-    +-1 or undefined, so expect r near 1 or NaN.
+    A single gene does not crash (scVelo does, scvelo#292) but gives NaN with a
+    RuntimeWarning: a Pearson correlation over one gene is undefined (the centred
+    one-gene vector is zero), so the subset graph has no edges.
     """
     return reconstructability_many(adata, [gene_subset], vkey=vkey, xkey=xkey, matrix=matrix, over=over,
                                    per_cell=per_cell, sqrt_transform=sqrt_transform,
