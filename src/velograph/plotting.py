@@ -93,8 +93,9 @@ def neighbour_similarities(X_emb, cell, neighbours, values, *, title=None, ax=No
     ax = _axes(ax, figsize=(6.0, 5.0))
     ax.scatter(X_emb[:, 0], X_emb[:, 1], s=3, color="lightgrey")
     order = np.argsort(np.abs(values))  # strongest on top
+    limit = float(np.abs(values).max()) or 1.0  # symmetric colour range around 0
     points = ax.scatter(X_emb[neighbours[order], 0], X_emb[neighbours[order], 1], c=np.asarray(values)[order],
-                        cmap="coolwarm", vmin=-1, vmax=1, s=14, edgecolor="none")
+                        cmap="coolwarm", vmin=-limit, vmax=limit, s=14, edgecolor="none")
     ax.scatter(*X_emb[cell, :2], marker="*", s=250, color="black", label=f"cell {cell}")
     plt.colorbar(points, ax=ax, label=r"similarity $\pi_{ij}$")
     ax.set_xlabel("UMAP 1")

@@ -1,0 +1,51 @@
+"""The shipped data loads offline; bad files give clear errors."""
+
+import anndata as ad
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from velograph import datasets
+
+
+def test_pancreas_loads_with_layers_and_x():
+    adata = datasets.pancreas()
+    assert adata.shape == (3696, 2000)
+    assert {"spliced", "unspliced"} <= set(adata.layers)
+    assert adata.X is not None and (adata.X != adata.layers["spliced"]).nnz == 0
+    assert adata.obs["clusters"].nunique() == 8
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not found"):
+        datasets.pancreas(tmp_path / "nope.h5ad")
+
+
+def test_truncated_file(tmp_path):
+    shipped = datasets._shipped("pancreas.h5ad").read_bytes()
+    broken = tmp_path / "broken.h5ad"
+    broken.write_bytes(shipped[: len(shipped) // 3])
+    with pytest.raises(ValueError, match="not a readable .h5ad"):
+        datasets.pancreas(broken)
+
+
+def test_file_without_velocity_layers(tmp_path):
+    path = tmp_path / "plain.h5ad"
+    ad.AnnData(X=sp.random(5, 4, density=0.5, format="csr", random_state=0)).write_h5ad(path)
+    with pytest.raises(ValueError, match="'spliced' or 'unspliced' layer"):
+        datasets.read_velocity_h5ad(path)
+
+
+def test_corrupt_shipped_copy_is_detected(tmp_path, monkeypatch):
+    fake = tmp_path / "pancreas.h5ad"
+    fake.write_bytes(datasets._shipped("pancreas.h5ad").read_bytes()[:-10] + b"0123456789")
+    monkeypatch.setattr(datasets, "_shipped", lambda name: fake)
+    with pytest.raises(ValueError, match="corrupt: sha256"):
+        datasets.pancreas()
+
+
+def test_other_copy_of_the_file_loads(tmp_path):
+    copy = tmp_path / "copy.h5ad"
+    copy.write_bytes(datasets._shipped("pancreas.h5ad").read_bytes())
+    adata = datasets.pancreas(copy)
+    assert np.array_equal(adata.obs_names, datasets.pancreas().obs_names)
