@@ -92,10 +92,12 @@ def cosine_graph(X, V, neighbors, *, center=False, variance_stabilize=False) -> 
 
     Parameters
     ----------
-    X : (n_cells, n_genes) array
+    X : (n_cells, n_genes) array or sparse matrix
         Cell states s_i (expression; scVelo uses the kNN-smoothed ``Ms``).
-    V : (n_cells, n_genes) array
-        Velocities v_i, in expression units per unit time.
+    V : (n_cells, n_genes) array or sparse matrix
+        Velocities v_i, in expression units per unit time. Both must be finite
+        (a NaN or inf is reported with its row and column); integer, float16 and
+        float32 inputs are converted to float64, sparse ones densified.
     neighbors : (n_cells, k) integer array, or n x n sparse matrix
         The neighbours j of each cell i (stored entries of a sparse matrix mark
         them; their values are ignored). A cell may not be its own neighbour.

@@ -24,9 +24,15 @@ def sign_sqrt(x):
     It keeps each sign and shrinks large magnitudes, so one gene with a large
     change no longer dominates the angle. Note that |sign_sqrt(x)|^2 = sum_g |x_g|:
     the squared Euclidean norm of the transformed vector is the L1 norm of x.
-    Returns a new float64 array; ``x`` is not modified.
+    Accepts a number or an array of any shape (integers and float16/32 are
+    converted); NaN stays NaN. Returns a new float64 array; ``x`` is not modified.
     """
-    arr = np.asarray(x, dtype=np.float64)
+    arr = np.asarray(x)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"x must hold numbers, got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"x must be real, got complex dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
     return np.sign(arr) * np.sqrt(np.abs(arr))
 
 
@@ -48,7 +54,9 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
 def cosine_similarity(a, b) -> float:
     """Cosine of the angle between a and b: a.b / (|a| |b|), in [-1, 1].
 
-    Returns 0.0 when either vector is zero (the angle is undefined).
+    ``a`` and ``b`` are 1-D, of equal length, finite (integers, float16/32 and
+    lists are converted to float64). Returns 0.0 when either vector is zero (the
+    angle is undefined). Neither input is modified.
     """
     a, b = _vectors(a, b)
     return _cosine(a, b)
