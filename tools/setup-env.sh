@@ -20,5 +20,12 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
   "$VENV/bin/python" -c "import velograph, scvelo, jupyter_book, nbval" # fail here if the install did not work
   echo "$WANT" > "$STAMP"
 fi
+# The browser check (tests/test_browser.py) needs Chromium; install Debian's package
+# where we can (root with apt-get, as in CI), else the check skips with a message.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+  echo "[setup] installing Debian's chromium for the browser check"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 \
+    || echo "[setup] could not install chromium: the browser check will be skipped"
+fi
 export PATH="$VENV/bin:$PATH"
 export PYTHONHASHSEED=0

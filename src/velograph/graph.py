@@ -73,7 +73,7 @@ def pair_similarities(X, V, rows, cols, *, center=False, variance_stabilize=Fals
     f is sign*sqrt when ``variance_stabilize``; ``center`` subtracts each
     transformed vector's mean over genes first (Pearson instead of cosine).
     Undefined similarities (a zero vector) are 0. Inputs must already be float64
-    arrays; this is the kernel behind :func:`cosine_graph` and
+    arrays; this is the kernel behind :func:`velograph.cosine_graph` and
     :func:`velograph.tl.velocity_graph`. ``engine`` is 'numba' (compiled, one pass
     over the genes per pair, threads) or 'numpy' (readable blocks); both give the
     same numbers to ~1e-12. Memory: O(pairs) plus a 64 MB block for 'numpy'.
@@ -105,7 +105,7 @@ def cosine_graph(X, V, neighbors, *, center=False, variance_stabilize=False) -> 
         Subtract each vector's mean over genes before the cosine, i.e. compute
         the Pearson correlation. scVelo always does this.
     variance_stabilize : bool
-        Apply f(x) = sign(x) sqrt(|x|) to both vectors first (before centring).
+        Apply f(x) = sign(x) sqrt(abs(x)) to both vectors first (before centring).
         scVelo does this by default after stochastic-mode velocities only.
 
     Returns

@@ -21,7 +21,7 @@ def _neighbour_directions(T, X_emb, name="T"):
     """Off-diagonal stored pairs of T with the unit directions between them.
 
     Returns (T_offdiag, rows, delta_hat, distance) where delta_hat[p] =
-    (x_j - x_i)/|x_j - x_i| for pair p = (i, j), and 0 when x_j == x_i
+    (x_j - x_i)/‖x_j - x_i‖ for pair p = (i, j), and 0 when x_j == x_i
     (a zero displacement has no direction).
     """
     X_emb = as_float_matrix(X_emb, "X_emb")
@@ -42,7 +42,7 @@ def _neighbour_directions(T, X_emb, name="T"):
 def unit_directions(X_emb, i, neighbours):
     """Unit vectors from cell i to each listed neighbour in the embedding, shape (k, d).
 
-    delta_hat_ij = (x_j - x_i) / |x_j - x_i|; a zero displacement gives the zero vector.
+    delta_hat_ij = (x_j - x_i) / ‖x_j - x_i‖; a zero displacement gives the zero vector.
     """
     X_emb = as_float_matrix(X_emb, "X_emb")
     d = X_emb[np.asarray(neighbours)] - X_emb[i]
@@ -61,7 +61,7 @@ def project_velocity(T, X_emb, *, correction="uniform") -> np.ndarray:
     .. math:: \nu_i = \sum_{j \in J_i} \tilde\pi_{ij}\,\hat\delta_{ij} - c_i,
               \qquad \hat\delta_{ij} = \frac{x_j - x_i}{\|x_j - x_i\|}
 
-    with J_i the stored off-diagonal entries of row i (n_i = |J_i|) and
+    with J_i the stored off-diagonal entries of row i (n_i of them) and
 
     * ``correction="uniform"`` (the blog, CellRank, velocyto): c_i = (1/n_i) sum_j delta_hat_ij,
       the expected direction if every neighbour were equally likely;
@@ -69,7 +69,7 @@ def project_velocity(T, X_emb, *, correction="uniform") -> np.ndarray:
       uniform term only when the weights over J_i sum to 1;
     * ``correction=None``: c_i = 0 (no density correction).
 
-    Units: nu_i is a dimensionless combination of unit vectors (|nu_i| <= 2); scVelo
+    Units: nu_i is a dimensionless combination of unit vectors (‖nu_i‖ <= 2); scVelo
     rescales it for plotting. A cell with no neighbours gets a NaN row (no direction
     is defined). Inputs are not modified.
     """

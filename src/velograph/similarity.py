@@ -4,10 +4,10 @@ For a cell i with expression s_i and velocity v_i, and a neighbour j, the
 displacement is delta_ij = s_j - s_i (same units as s: expression). The
 velocity graph asks how well delta_ij points along v_i, measured by
 
-* the cosine   cos(d, v) = d.v / (|d| |v|)                      (the textbook),
+* the cosine   cos(d, v) = d.v / (‖d‖ ‖v‖)                      (the textbook),
 * the Pearson  corr(d, v) = cos(d - mean(d), v - mean(v))       (what scVelo computes),
 
-optionally after the variance-stabilising transform sign(x) * sqrt(|x|).
+optionally after the variance-stabilising transform sign(x) * sqrt(abs(x)).
 All three are dimensionless and lie in [-1, 1].
 """
 
@@ -19,10 +19,10 @@ from ._checks import as_float_matrix
 
 
 def sign_sqrt(x):
-    """Variance-stabilising transform sign(x) * sqrt(|x|), elementwise.
+    """Variance-stabilising transform sign(x) * sqrt(abs(x)), elementwise.
 
     It keeps each sign and shrinks large magnitudes, so one gene with a large
-    change no longer dominates the angle. Note that |sign_sqrt(x)|^2 = sum_g |x_g|:
+    change no longer dominates the angle. Note that ‖sign_sqrt(x)‖² = Σ_g abs(x_g):
     the squared Euclidean norm of the transformed vector is the L1 norm of x.
     Accepts a number or an array of any shape (integers and float16/32 are
     converted); NaN stays NaN. Returns a new float64 array; ``x`` is not modified.
@@ -52,7 +52,7 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def cosine_similarity(a, b) -> float:
-    """Cosine of the angle between a and b: a.b / (|a| |b|), in [-1, 1].
+    """Cosine of the angle between a and b: a·b / (‖a‖ ‖b‖), in [-1, 1].
 
     ``a`` and ``b`` are 1-D, of equal length, finite (integers, float16/32 and
     lists are converted to float64). Returns 0.0 when either vector is zero (the

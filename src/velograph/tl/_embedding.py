@@ -14,7 +14,7 @@ def quiver_autoscale(X_emb, V_emb) -> float:
     """scVelo's arrow-length scale: matplotlib's automatic quiver scale on the first two columns.
 
     matplotlib picks scale = 1.8 * mean arrow length * max(10, sqrt(N)) / axis span (in
-    display units, for the embedding divided by max|X_emb|); scVelo divides the arrows by
+    display units, for the embedding divided by max abs(X_emb)); scVelo divides the arrows by
     3 * this number. One global scalar: directions never change. Drawn off-screen and
     closed, exactly as scVelo does, so the value is identical.
     """

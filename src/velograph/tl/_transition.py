@@ -27,7 +27,7 @@ def kernel(graph, graph_neg=None, *, scale=10.0, self_transitions=True, use_nega
 
     * default: every stored entry becomes e^{lambda pi_ij} (negative pi included: the
       +1 after expm1), the diagonal e^{lambda s_i} when s_i > 0; rows divided by their sums;
-    * ``use_negative_cosines``: sign(pi) (e^{lambda |pi|} - 1), diagonal e^{lambda s_i} - 1,
+    * ``use_negative_cosines``: sign(pi) (e^{lambda abs(pi)} - 1), diagonal e^{lambda s_i} - 1,
       rows divided by the sum of absolute values (a signed matrix);
     * without ``graph_neg`` (or with ``vgraph``): e^{lambda pi} - 1 throughout (no +1).
     """
@@ -63,7 +63,7 @@ def kernel(graph, graph_neg=None, *, scale=10.0, self_transitions=True, use_nega
 def embedding_diffusion(T, X_emb, *, scale_diffusion=1.0, weight_diffusion=0.0) -> sp.csr_matrix:
     """scVelo's ``basis=`` step: multiply by a global Gaussian of embedding distances and renormalise.
 
-    D_ij = |x_j - x_i| on the support of T > 0 (the diagonal included, with distance 0,
+    D_ij = ‖x_j - x_i‖ on the support of T > 0 (the diagonal included, with distance 0,
     so it counts in the mean and keeps weight 1), sigma_d = scale_diffusion * mean(D),
     T <- normalise(T * exp(-D^2 / 2 sigma_d^2)). Negative entries of a signed T are
     dropped. With 0 < weight_diffusion < 1, mix in a kernel of width sigma_d / 2.
@@ -93,10 +93,10 @@ def transition_matrix(adata, vkey="velocity", basis=None, backward=False, self_t
     .. math:: \tilde\pi_{ij} = \frac{1[j\in N_i]\,e^{\lambda\pi_{ij}} + 1[j=i]\,1[s_i>0]\,e^{\lambda s_i}}
               {\sum_{k\in N_i} e^{\lambda\pi_{ik}} + 1[s_i>0]\,e^{\lambda s_i}}
 
-    Non-stored entries are 0. See :func:`kernel` for ``use_negative_cosines`` (a signed
+    Non-stored entries are 0. See ``kernel`` in this module for ``use_negative_cosines`` (a signed
     matrix, rows normalised by absolute sums) and the ``vgraph`` path (expm1, no +1);
     ``backward`` transposes the unnormalised kernel; ``basis`` multiplies by a global
-    Gaussian of embedding distances (:func:`embedding_diffusion`). Returns a CSR
+    Gaussian of embedding distances (``embedding_diffusion`` in this module). Returns a CSR
     matrix, float32 (float64 with ``basis``, as in scVelo). ``weight_indirect_neighbors``, ``n_neighbors`` and ``basis_constraint``
     raise NotImplementedError. Reads ``uns['<vkey>_graph']`` (made by
     :func:`velograph.tl.velocity_graph`) and never writes to ``adata``.

@@ -1,0 +1,110 @@
+"""Open every page of the built book in headless Chromium and check what a reader sees.
+
+Fails on a Python traceback or stderr output in a page, an image that does not load,
+math that MathJax did not render, a broken internal link, or any request that fails
+(including any request that leaves this machine: the book must work offline). Saves a
+full-page screenshot of every page to _build/screenshots/ for review.
+
+Needs the built book (bash tools/book.sh) and Chromium (Debian package `chromium`,
+which tools/setup-env.sh installs where apt-get is available); skipped with a message
+otherwise.
+"""
+
+import functools
+import http.server
+import re
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+pytestmark = [
+    pytest.mark.skipif(not (HTML / "index.html").exists(), reason="book not built: run bash tools/book.sh first"),
+    pytest.mark.skipif(CHROMIUM is None, reason="Chromium not found: apt-get install chromium (Debian) to run the browser check"),
+]
+
+PAGES = sorted(p.name for p in HTML.glob("*.html")) if HTML.exists() else []
+
+
+@pytest.fixture(scope="module")
+def server():
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                  "--disable-background-networking", "--disable-component-update"],
+        )
+        yield chromium
+        chromium.close()
+
+
+def anchors_of(page_file: Path) -> set:
+    return set(re.findall(r'\sid="([^"]+)"', page_file.read_text(errors="replace")))
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_renders_cleanly(server, browser, name):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    failures = []
+    page.on("requestfailed", lambda r: failures.append(f"request failed: {r.url} ({r.failure})"))
+    page.on("response", lambda r: failures.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    page.on("request", lambda r: failures.append(f"left the machine: {r.url}")
+            if urlparse(r.url).hostname not in ("127.0.0.1", None) and not r.url.startswith("data:") else None)
+    page.goto(f"{server}/{name}", wait_until="load")
+    page.wait_for_load_state("networkidle")  # lets a redirect page (index.html) finish redirecting
+    shown = unquote(urlparse(page.url).path).lstrip("/") or "index.html"  # index.html redirects to the first page
+
+    math_count = page.locator(".math").count()
+    if math_count:
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+        page.evaluate("() => MathJax.startup.promise")
+        rendered = page.locator("mjx-container").count()
+        assert rendered >= math_count, f"{name}: {math_count} math elements but only {rendered} rendered by MathJax"
+        assert page.locator("mjx-merror").count() == 0, f"{name}: MathJax reported a math error"
+
+    broken_images = page.evaluate(
+        "() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+    assert not broken_images, f"{name}: images that did not load: {broken_images}"
+
+    text = page.inner_text("body")
+    assert "Traceback (most recent call last)" not in text, f"{name}: a Python traceback is shown"
+    assert page.locator("div.output.stderr, div.output.traceback, .output_error").count() == 0, \
+        f"{name}: error or stderr output shown"
+
+    for href in page.evaluate("() => Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))"):
+        if href.startswith(("http:", "https:", "mailto:", "javascript:")):
+            continue
+        target, fragment = urldefrag(href)
+        target_file = (HTML / shown).parent / unquote(target) if target else HTML / shown
+        if target_file.is_dir():
+            target_file = target_file / "index.html"
+        assert target_file.exists(), f"{name}: broken link {href}"
+        if fragment and target_file.suffix == ".html":
+            assert unquote(fragment) in anchors_of(target_file), f"{name}: link {href} points to a missing anchor"
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{Path(name).stem}.png"), full_page=True)
+    page.close()
+    assert not failures, f"{name}: " + "; ".join(sorted(set(failures))[:10])
