@@ -90,3 +90,16 @@ def test_cell_without_neighbours_is_nan():
     T = sp.csr_matrix(np.array([[0.0, 1.0], [0.0, 0.0]]))
     nu = vg.project_velocity(T, X_emb)
     assert np.isnan(nu[1]).all() and np.isfinite(nu[0]).all()
+
+
+@pytest.mark.parametrize("correction", ["uniform", "mean", None])
+def test_compiled_projection_equals_numpy(random_problem, correction):
+    from velograph.projection import _project
+
+    T, _, E = _transition(random_problem)
+    T = T.tolil()
+    T[3, 3] = 0.2  # a stored diagonal entry is skipped by both
+    T[4, 0] = 0.0
+    T = sp.csr_matrix(T)
+    np.testing.assert_allclose(_project(T, E, correction, engine="numba"), _project(T, E, correction, engine="numpy"),
+                               atol=1e-12)

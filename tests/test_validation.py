@@ -86,7 +86,7 @@ ARRAY_CASES = [
     ("over", lambda: vg.reconstructability_score(T, T, over="rows"), ValueError, r"^over must be one of 'all', 'neighbors'"),
     ("T_sub-shape", lambda: vg.reconstructability_score(T, T[:5, :5]), ValueError, r"^T_sub is 5 x 5 but there are 6 cells"),
     ("T_full-not-square", lambda: vg.reconstructability_score(T[:, :5], T), ValueError, r"^T_full must be a square"),
-    ("engine", lambda: vg.graph.pair_similarities(X, V, np.array([0]), np.array([1]), engine="gpu"), ValueError,
+    ("engine", lambda: vg.graph.pair_similarities(X, V, np.array([0, 1]), np.array([1]), engine="gpu"), ValueError,
      r"^engine must be one of"),
 ]
 

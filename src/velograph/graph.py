@@ -15,15 +15,19 @@ _BLOCK_BYTES = 64 * 2**20
 
 
 def _prepared_velocities(V, center, variance_stabilize):
-    """f(V), centred over genes when ``center``: the velocity side of every pair."""
-    Vf = sign_sqrt(V) if variance_stabilize else V.copy()
+    """f(V), centred over genes when ``center``, in the dtype of V: the velocity side of every pair."""
+    Vf = np.sign(V) * np.sqrt(np.abs(V)) if variance_stabilize else V.copy()
     if center:
-        Vf -= Vf.mean(axis=1, keepdims=True)
+        Vf -= Vf.mean(axis=1, keepdims=True, dtype=np.float64).astype(Vf.dtype)
     return Vf
 
 
-def _pair_similarities_numpy(X, V, rows, cols, *, center=False, variance_stabilize=False) -> np.ndarray:
-    """Readable reference: the similarity of each pair from explicit displacement blocks."""
+def _pair_similarities_numpy(X, V, indptr, indices, *, center=False, variance_stabilize=False,
+                             order=None) -> np.ndarray:
+    """Readable reference: the similarity of each stored pair from explicit displacement blocks (float64)."""
+    X, V = np.asarray(X, np.float64), np.asarray(V, np.float64)
+    rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+    cols = np.asarray(indices)
     Vf = _prepared_velocities(V, center, variance_stabilize)
     v_norm = np.linalg.norm(Vf, axis=1)
     out = np.zeros(len(rows), dtype=np.float64)
@@ -43,15 +47,29 @@ def _pair_similarities_numpy(X, V, rows, cols, *, center=False, variance_stabili
     return np.clip(out, -1.0, 1.0)
 
 
-def _pair_similarities_compiled(X, V, rows, cols, *, center=False, variance_stabilize=False) -> np.ndarray:
-    from ._kernels import pair_similarities_numba
+def locality_order(indptr, indices) -> np.ndarray:
+    """Reverse Cuthill-McKee order of the pair pattern: neighbouring cells come close together."""
+    from scipy.sparse.csgraph import reverse_cuthill_mckee
 
-    Vf = _prepared_velocities(V, center, variance_stabilize)
-    out = np.empty(len(rows), dtype=np.float64)
-    pair_similarities_numba(np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(Vf),
-                            Vf.sum(axis=1), np.linalg.norm(Vf, axis=1),
-                            np.ascontiguousarray(rows, dtype=np.int64), np.ascontiguousarray(cols, dtype=np.int64),
-                            bool(center), bool(variance_stabilize), out)
+    n = len(indptr) - 1
+    pattern = sp.csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(n, n))
+    return reverse_cuthill_mckee(pattern, symmetric_mode=False).astype(np.int64)
+
+
+def _pair_similarities_compiled(X, V, indptr, indices, *, center=False, variance_stabilize=False,
+                                order=None) -> np.ndarray:
+    from ._kernels import csr_pair_similarities, prepare_velocities
+
+    out = np.zeros(len(indices), dtype=np.float64)
+    if len(indices) == 0 or X.shape[1] == 0:
+        return out
+    V = np.ascontiguousarray(V, dtype=X.dtype)
+    Vf, v_norm = np.empty_like(V), np.empty(len(V), dtype=np.float64)
+    prepare_velocities(V, bool(center), bool(variance_stabilize), Vf, v_norm)
+    csr_pair_similarities(np.ascontiguousarray(X), Vf, v_norm,
+                          np.asarray(indptr, dtype=np.int64), np.asarray(indices, dtype=np.int64),
+                          locality_order(indptr, indices) if order is None else np.asarray(order, dtype=np.int64),
+                          bool(center), bool(variance_stabilize), out)
     return out
 
 
@@ -67,21 +85,25 @@ def default_engine() -> str:
     return "numba"
 
 
-def pair_similarities(X, V, rows, cols, *, center=False, variance_stabilize=False, engine=None) -> np.ndarray:
-    """Similarity of f(X[cols[p]] - X[rows[p]]) and f(V[rows[p]]) for every pair p.
+def pair_similarities(X, V, indptr, indices, *, center=False, variance_stabilize=False, engine=None,
+                      order=None) -> np.ndarray:
+    """Similarity of f(X[j] - X[i]) and f(V[i]) for every stored pair (i, j) of a CSR pattern.
 
-    f is sign*sqrt when ``variance_stabilize``; ``center`` subtracts each
-    transformed vector's mean over genes first (Pearson instead of cosine).
-    Undefined similarities (a zero vector) are 0. Inputs must already be float64
-    arrays; this is the kernel behind :func:`velograph.cosine_graph` and
+    The pairs of row i are ``indices[indptr[i]:indptr[i+1]]``. f is sign*sqrt when
+    ``variance_stabilize``; ``center`` subtracts each transformed vector's mean over
+    genes first (Pearson instead of cosine). Undefined similarities (a zero
+    vector) are 0. This is the kernel behind :func:`velograph.cosine_graph` and
     :func:`velograph.tl.velocity_graph`. ``engine`` is 'numba' (compiled, one pass
-    over the genes per pair, threads) or 'numpy' (readable blocks); both give the
-    same numbers to ~1e-12. Memory: O(pairs) plus a 64 MB block for 'numpy'.
+    over the genes per pair, threads; sums in the dtype of X, so pass float64 for
+    ~1e-15 and float32 for scVelo's precision) or 'numpy' (readable float64
+    blocks). ``order`` (compiled engine only) is the order in which cells are
+    visited, for cache locality; by default the ``locality_order`` of the pattern.
+    Returns float64 values, one per stored pair; memory O(pairs).
     """
     engine = engine or default_engine()
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {sorted(ENGINES)}, got {engine!r}")
-    return ENGINES[engine](X, V, rows, cols, center=center, variance_stabilize=variance_stabilize)
+    return ENGINES[engine](X, V, indptr, indices, center=center, variance_stabilize=variance_stabilize, order=order)
 
 
 def cosine_graph(X, V, neighbors, *, center=False, variance_stabilize=False) -> sp.csr_matrix:
@@ -123,6 +145,6 @@ def cosine_graph(X, V, neighbors, *, center=False, variance_stabilize=False) -> 
         raise ValueError(f"X and V must have the same shape (cells x genes), got {X.shape} and {V.shape}")
     n = X.shape[0]
     rows, cols = neighbor_pairs(neighbors, n)
-    values = pair_similarities(X, V, rows, cols, center=center, variance_stabilize=variance_stabilize)
     indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
+    values = pair_similarities(X, V, indptr, cols, center=center, variance_stabilize=variance_stabilize)
     return sp.csr_matrix((values, cols, indptr), shape=(n, n))

@@ -71,13 +71,35 @@ def recursive_neighbors(indices: np.ndarray, n_recurse: int) -> sp.csr_matrix:
     ``get_iterative_indices`` for all cells at once.
     """
     n, k = indices.shape
-    adjacency = sp.csr_matrix(
-        (np.ones(n * k, dtype=np.int8), indices.ravel(), np.arange(0, n * k + 1, k)), shape=(n, n)
-    )
-    adjacency = (adjacency + sp.identity(n, dtype=np.int8, format="csr")).astype(bool).astype(np.int32)
+    if n_recurse == 2 and n > 0 and k > 0:
+        return _two_hop_compiled(np.ascontiguousarray(indices, dtype=np.int64))
+    # The kNN adjacency plus the identity, as one CSR: each row holds i and its k neighbours.
+    with_self = np.concatenate([np.arange(n)[:, None], indices], axis=1).ravel()
+    adjacency = sp.csr_matrix((np.ones(n * (k + 1), dtype=np.float32), with_self, np.arange(0, n * (k + 1) + 1, k + 1)),
+                              shape=(n, n))
+    adjacency.sum_duplicates()
     reach = adjacency
     for _ in range(n_recurse - 1):
-        reach = (reach @ adjacency).astype(bool).astype(np.int32)
+        reach = reach @ adjacency  # only the support matters; float32 path counts never overflow here
     reach = sp.csr_matrix(reach)
     reach.sort_indices()
+    reach.data = np.ones(reach.nnz, dtype=np.int8)
     return reach
+
+
+def _two_hop_compiled(indices: np.ndarray) -> sp.csr_matrix:
+    """The two-hop pattern without a sparse matrix product: count, then fill each row (numba)."""
+    import os
+
+    from ._kernels import two_hop_counts, two_hop_fill
+
+    n = len(indices)
+    chunks = max(1, min(n, 4 * (os.cpu_count() or 1)))
+    counts = np.zeros(n, dtype=np.int64)
+    two_hop_counts(indices, chunks, counts)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    out = np.empty(indptr[-1], dtype=np.int32 if n < 2**31 else np.int64)
+    two_hop_fill(indices, chunks, indptr, out)
+    index_dtype = np.int32 if indptr[-1] < 2**31 else np.int64
+    return sp.csr_matrix((np.ones(len(out), dtype=np.int8), out, indptr.astype(index_dtype)), shape=(n, n))

@@ -74,6 +74,23 @@ def project_velocity(T, X_emb, *, correction="uniform") -> np.ndarray:
     is defined). Inputs are not modified.
     """
     choice(correction, "correction", CORRECTIONS)
+    X_emb = as_float_matrix(X_emb, "X_emb")
+    T = square_sparse(T, "T", n=X_emb.shape[0])
+    return _project(T, X_emb, correction)
+
+
+def _project(T: sp.csr_matrix, X_emb: np.ndarray, correction, engine=None) -> np.ndarray:
+    """project_velocity on checked inputs: the compiled kernel, or the readable NumPy version."""
+    from .graph import default_engine
+
+    if (engine or default_engine()) == "numba":
+        from ._kernels import csr_project
+
+        out = np.empty(X_emb.shape, dtype=np.float64)
+        code = {None: 0, "uniform": 1, "mean": 2}[correction]
+        csr_project(np.asarray(T.data, dtype=np.float64), T.indptr.astype(np.int64), T.indices.astype(np.int64),
+                    np.ascontiguousarray(X_emb, dtype=np.float64), code, out)
+        return out
     T, rows, delta_hat, _ = _neighbour_directions(T, X_emb)
     n = T.shape[0]
     expected = _row_sums(rows, T.data[:, None] * delta_hat, n)

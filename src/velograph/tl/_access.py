@@ -24,14 +24,17 @@ def require_anndata(data, name: str = "adata"):
 
 
 def dense_layer(adata, key: str, columns=None) -> np.ndarray:
-    """Layer ``key`` as a dense array (a copy), optionally restricted to a boolean gene mask."""
+    """Layer ``key`` as a dense array, optionally restricted to a boolean gene mask.
+
+    Without ``columns`` a dense layer is returned as is (no copy): callers only read it.
+    """
     if key not in adata.layers:
         producer = PRODUCERS.get(key, f"the step that writes adata.layers['{key}']")
         raise KeyError(f"adata.layers['{key}'] not found: run {producer} first")
     layer = adata.layers[key]
     if columns is not None:
         layer = layer[:, columns]
-    return layer.toarray() if sp.issparse(layer) else np.array(layer)
+    return layer.toarray() if sp.issparse(layer) else np.asarray(layer)
 
 
 def distances(adata) -> sp.csr_matrix:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..projection import project_velocity
+from ..projection import _project
 from ._access import embedding, not_supported, require_anndata
 from ._transition import transition_matrix
 
@@ -77,7 +77,9 @@ def velocity_embedding(data, basis=None, vkey="velocity", scale=10, self_transit
     T = sp.csr_matrix(T, copy=True)
     T.setdiag(0)
     T.eliminate_zeros()
-    V_emb = project_velocity(T, X_emb, correction="mean")
+    T.sort_indices()
+    X_emb = np.asarray(X_emb, dtype=np.float64)
+    V_emb = _project(T, X_emb, correction="mean")
     if autoscale:
         V_emb /= 3 * quiver_autoscale(X_emb, V_emb)
     adata = adata.copy() if copy else adata

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..graph import pair_similarities
+from ..graph import locality_order, pair_similarities
 from ..neighbors import recursive_neighbors
 from ._access import dense_layer, distances, gene_mask, not_supported, require_anndata
 
@@ -41,7 +41,9 @@ def select_genes(adata, vkey, xkey, gene_subset):
 
     Genes: ``gene_subset`` if given (instead of, not intersected with, the
     velocity genes), else ``var['<vkey>_genes']``, else all; then genes whose
-    velocity has a NaN in any cell are dropped.
+    velocity has a NaN in any cell are dropped. The layers are read, never
+    written; when every gene is used and a layer is already dense float32, no
+    copy is made (it matters at a million cells).
     """
     if gene_subset is not None:
         mask = gene_mask(adata, gene_subset)
@@ -49,12 +51,15 @@ def select_genes(adata, vkey, xkey, gene_subset):
         mask = np.asarray(adata.var[f"{vkey}_genes"], dtype=bool)
     else:
         mask = np.ones(adata.n_vars, dtype=bool)
-    X = dense_layer(adata, xkey, mask)
-    V = dense_layer(adata, vkey, mask)
-    finite_genes = ~np.isnan(V.sum(axis=0))
+    columns = None if mask.all() else mask
+    X = np.asarray(dense_layer(adata, xkey, columns), dtype=np.float32)
+    V = np.asarray(dense_layer(adata, vkey, columns), dtype=np.float32)
+    finite_genes = ~np.isnan(V.sum(axis=0, dtype=np.float64))
     if not finite_genes.any():
         raise ValueError(f"every selected gene has NaN in adata.layers['{vkey}']: no gene is left to compare")
-    return X[:, finite_genes].astype(np.float32), V[:, finite_genes].astype(np.float32)
+    if not finite_genes.all():
+        X, V = X[:, finite_genes], V[:, finite_genes]
+    return X, V
 
 
 def compute_velocity_graph(adata, *, vkey="velocity", xkey="Ms", n_neighbors=None, n_recurse_neighbors=None,
@@ -68,24 +73,18 @@ def compute_velocity_graph(adata, *, vkey="velocity", xkey="Ms", n_neighbors=Non
 
     indices = knn_indices_from_distances(distances(adata), n_neighbors)
     pattern = recursive_neighbors(indices, n_recurse_neighbors)  # includes each cell itself
-    rows = np.repeat(np.arange(adata.n_obs), np.diff(pattern.indptr))
-    cols = pattern.indices.astype(np.int64)
-
-    # scVelo transforms and centres V in float32 and gives a cell whose centred
-    # velocity is zero no edges; pair_similarities applies the same transform and
-    # centring itself, in float64 on the same float32 inputs (differences ~1e-7).
-    V_centred = np.sqrt(np.abs(V)) * np.sign(V) if sqrt_transform else V.copy()
-    V_centred -= np.nanmean(V_centred, axis=1)[:, None]
-    moving = (V_centred.max(axis=1) != 0) | (V_centred.min(axis=1) != 0)
-    keep = moving[rows]
-    rows, cols = rows[keep], cols[keep]
-    values = pair_similarities(X.astype(np.float64), V.astype(np.float64), rows, cols,
-                               center=True, variance_stabilize=bool(sqrt_transform))
-    values = values.astype(np.float32)
-
+    # Pearson of f(Ms_j - Ms_i) and f(v_i) in float32 like scVelo (differences ~1e-7).
+    # The cell itself gives a zero displacement and a cell with zero (centred)
+    # velocity a zero norm: both come out 0 and are dropped below, as in scVelo.
     n = adata.n_obs
-    graph = sp.csr_matrix((np.clip(values, 0, 1), (rows, cols)), shape=(n, n), dtype=np.float32)
-    graph_neg = sp.csr_matrix((np.clip(values, -1, 0), (rows, cols)), shape=(n, n), dtype=np.float32)
+    knn = sp.csr_matrix((np.ones(indices.size, dtype=np.int8), indices.ravel(),
+                         np.arange(0, indices.size + 1, indices.shape[1])), shape=(n, n))
+    values = pair_similarities(X, V, pattern.indptr, pattern.indices, center=True,
+                               variance_stabilize=bool(sqrt_transform),
+                               order=locality_order(knn.indptr, knn.indices)).astype(np.float32)
+    graph = sp.csr_matrix((np.clip(values, 0, 1), pattern.indices, pattern.indptr), shape=(n, n))
+    graph_neg = sp.csr_matrix((np.clip(values, -1, 0), pattern.indices.copy(), pattern.indptr.copy()), shape=(n, n))
+    del values, pattern
     graph.eliminate_zeros()  # the cell itself, zero displacements, and the other sign
     graph_neg.eliminate_zeros()
     return graph, graph_neg, self_transition_probability(graph), n_recurse_neighbors

@@ -30,7 +30,14 @@ def kernel(graph, graph_neg=None, *, scale=10.0, self_transitions=True, use_nega
     * ``use_negative_cosines``: sign(pi) (e^{lambda abs(pi)} - 1), diagonal e^{lambda s_i} - 1,
       rows divided by the sum of absolute values (a signed matrix);
     * without ``graph_neg`` (or with ``vgraph``): e^{lambda pi} - 1 throughout (no +1).
+
+    The common case (``graph_neg`` given, no ``backward``/``perc``/``threshold``) runs
+    in one compiled pass over the rows (:func:`velograph._kernels.signed_kernel`);
+    the general case below is the same arithmetic with scipy.sparse operations.
     """
+    if graph_neg is not None and not backward and perc is None and threshold is None:
+        return _kernel_compiled(graph, graph_neg, scale=scale, self_transitions=self_transitions,
+                                use_negative_cosines=use_negative_cosines)
     graph = sp.csr_matrix(graph, dtype=np.float64, copy=True)
     if self_transitions:
         self_prob = self_transition_probability(graph)
@@ -58,6 +65,26 @@ def kernel(graph, graph_neg=None, *, scale=10.0, self_transitions=True, use_nega
     if backward:
         T = T.T.tocsr()
     return _normalize_abs(T)
+
+
+def _kernel_compiled(graph, graph_neg, *, scale, self_transitions, use_negative_cosines) -> sp.csr_matrix:
+    from .._kernels import signed_kernel
+
+    pos, neg = sp.csr_matrix(graph), sp.csr_matrix(graph_neg)
+    pos.sort_indices()
+    neg.sort_indices()
+    n = pos.shape[0]
+    self_prob = self_transition_probability(pos) if self_transitions else np.zeros(n)
+    counts = np.diff(pos.indptr) + np.diff(neg.indptr) + (self_prob > 0)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    indices = np.empty(indptr[-1], dtype=pos.indices.dtype)
+    data = np.empty(indptr[-1], dtype=np.float64)
+    signed_kernel(pos.indptr, pos.indices, pos.data, neg.indptr, neg.indices, neg.data,
+                  np.asarray(self_prob, dtype=np.float64), float(scale), bool(use_negative_cosines),
+                  indptr, indices, data)
+    index_type = np.int32 if indptr[-1] < 2**31 else np.int64
+    return sp.csr_matrix((data, indices, indptr.astype(index_type)), shape=(n, n))
 
 
 def embedding_diffusion(T, X_emb, *, scale_diffusion=1.0, weight_diffusion=0.0) -> sp.csr_matrix:
