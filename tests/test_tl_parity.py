@@ -189,3 +189,23 @@ def test_copy_returns_new_object_and_leaves_input():
     adata = simulation(0, "stochastic")
     result = vtl.velocity_graph(adata, copy=True)
     assert "velocity_graph" in result.uns and "velocity_graph" not in adata.uns
+
+
+@pytest.mark.parametrize("seed,mode", CASES[:4])
+def test_velocity_confidence_parity(seed, mode):
+    ours, theirs = both_graphs(simulation(seed, mode))
+    scv.tl.velocity_confidence(theirs)
+    vtl.velocity_confidence(ours)
+    for key in ("velocity_length", "velocity_confidence"):
+        np.testing.assert_allclose(ours.obs[key], theirs.obs[key], atol=1e-5, err_msg=key)
+    # confidence_transition: corr(T x - x, v). Where cells mostly stay put, T x - x is tiny and
+    # scVelo's float32 T and product are noise (velograph computes in float64): compare where the
+    # displacement is not cancellation-bound, and check the rest lies in [-1, 1].
+    keep = theirs.var["velocity_genes"].to_numpy() & ~np.isnan(theirs.layers["velocity"].sum(0))
+    X = theirs.layers["Ms"][:, keep].astype(np.float64)
+    dX = scv.tl.transition_matrix(theirs).astype(np.float64) @ X - X
+    clear = np.linalg.norm(dX - dX.mean(1, keepdims=True), axis=1) > 1e-2 * np.linalg.norm(X, axis=1)
+    assert clear.mean() > 0.5
+    ours_t = ours.obs["velocity_confidence_transition"].to_numpy()
+    np.testing.assert_allclose(ours_t[clear], theirs.obs["velocity_confidence_transition"].to_numpy()[clear], atol=1e-5)
+    assert np.all(np.abs(ours_t) <= 1 + 1e-9)

@@ -47,6 +47,6 @@ def table(rows, header, digits: int = DIGITS) -> None:
     """Print a plain-text table: numbers through :func:`fmt`, other cells as str, columns aligned."""
     cells = [[fmt(c, digits) if isinstance(c, (numbers.Number, np.number)) else str(c) for c in row] for row in rows]
     widths = [max(len(str(h)), *(len(r[k]) for r in cells)) for k, h in enumerate(header)]
-    print("  ".join(str(h).rjust(w) for h, w in zip(header, widths)))
+    print("  ".join(str(h).rjust(w) for h, w in zip(header, widths, strict=True)))
     for r in cells:
-        print("  ".join(c.rjust(w) for c, w in zip(r, widths)))
+        print("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))

@@ -46,7 +46,7 @@ def quiver_panels(X_emb, arrows, titles, *, highlight=None, suptitle=None, lengt
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(arrows), figsize=(4.6 * len(arrows), 4.2), constrained_layout=True)
-    for ax, nu, title in zip(np.atleast_1d(axes), arrows, titles):
+    for ax, nu, title in zip(np.atleast_1d(axes), arrows, titles, strict=True):
         _axes(ax)
         norm = np.linalg.norm(nu, axis=1, keepdims=True)
         direction = length * np.divide(nu, norm, out=np.zeros_like(nu), where=norm > 0)
@@ -133,7 +133,7 @@ def arrows_on_embedding(X_emb, clusters, arrow_fields, titles, *, every=4, supti
     pick = np.arange(0, len(X_emb), every)
     finite = [np.abs(f[pick][np.isfinite(f[pick]).all(axis=1)]).max() for f in arrow_fields]
     scale = max(finite) * 25 / (np.ptp(X_emb[:, 0]) or 1.0)
-    for ax, field, title in zip(np.atleast_1d(axes), arrow_fields, titles):
+    for ax, field, title in zip(np.atleast_1d(axes), arrow_fields, titles, strict=True):
         _axes(ax)
         for k, name in enumerate(labels.categories):
             at = np.asarray(labels == name)

@@ -13,6 +13,7 @@ upstream (neighbours, moments, velocities, embeddings) is ever computed
 implicitly: a missing input raises an error naming the call that makes it.
 """
 
+from ._confidence import velocity_confidence
 from ._embedding import quiver_autoscale, velocity_embedding
 from ._graph import graph_inputs, neighbourhoods, velocity_graph
 from ._reconstruct import reconstructability, reconstructability_many
@@ -25,6 +26,7 @@ __all__ = [
     "reconstructability",
     "reconstructability_many",
     "transition_matrix",
+    "velocity_confidence",
     "velocity_embedding",
     "velocity_graph",
 ]
