@@ -103,3 +103,20 @@ def test_transition_does_not_mutate(random_problem):
     before = G.copy()
     vg.transition_matrix(G)
     assert (G != before).nnz == 0
+
+
+def test_compiled_two_hop_equals_sparse_product():
+    from velograph.neighbors import recursive_neighbors
+    from velograph.toy import knn_indices
+
+    X = np.random.default_rng(7).normal(size=(300, 3))
+    idx = knn_indices(X, 6)
+    n, k = idx.shape
+    A = sp.csr_matrix((np.ones(n * (k + 1)), np.c_[np.arange(n), idx].ravel(), np.arange(0, n * (k + 1) + 1, k + 1)),
+                      shape=(n, n))
+    expected = A @ A
+    expected.sort_indices()
+    got = recursive_neighbors(idx, 2)
+    np.testing.assert_array_equal(got.indptr, expected.indptr)
+    np.testing.assert_array_equal(got.indices, expected.indices)
+    assert recursive_neighbors(idx, 1).nnz == n * (k + 1)

@@ -148,18 +148,12 @@ def _two_hop_row(i, indices, marker, buffer):  # pragma: no cover
 
 
 @numba.njit(parallel=True, cache=True)
-def two_hop_counts(indices, n_chunks, counts):  # pragma: no cover
-    n, k = indices.shape
-    size = (n + n_chunks - 1) // n_chunks
-    for c in numba.prange(n_chunks):
-        marker = np.zeros(n, dtype=np.int64)
-        buffer = np.empty(1 + k + k * k, dtype=np.int64)
-        for i in range(c * size, min(n, (c + 1) * size)):
-            counts[i] = _two_hop_row(i, indices, marker, buffer)
+def two_hop(indices, n_chunks, counts, indptr, out, fill):  # pragma: no cover
+    """Two-hop neighbourhoods of all cells: counts per row (fill=False), or the sorted rows (fill=True).
 
-
-@numba.njit(parallel=True, cache=True)
-def two_hop_fill(indices, n_chunks, indptr, out):  # pragma: no cover
+    Rows are split into n_chunks blocks, each with its own marker array of n stamps,
+    so the threads never share scratch memory.
+    """
     n, k = indices.shape
     size = (n + n_chunks - 1) // n_chunks
     for c in numba.prange(n_chunks):
@@ -167,7 +161,10 @@ def two_hop_fill(indices, n_chunks, indptr, out):  # pragma: no cover
         buffer = np.empty(1 + k + k * k, dtype=np.int64)
         for i in range(c * size, min(n, (c + 1) * size)):
             count = _two_hop_row(i, indices, marker, buffer)
-            out[indptr[i]:indptr[i] + count] = np.sort(buffer[:count])
+            if fill:
+                out[indptr[i]:indptr[i] + count] = np.sort(buffer[:count])
+            else:
+                counts[i] = count
 
 
 @numba.njit(parallel=True, cache=True)

@@ -91,15 +91,16 @@ def _two_hop_compiled(indices: np.ndarray) -> sp.csr_matrix:
     """The two-hop pattern without a sparse matrix product: count, then fill each row (numba)."""
     import os
 
-    from ._kernels import two_hop_counts, two_hop_fill
+    from ._kernels import two_hop
 
     n = len(indices)
     chunks = max(1, min(n, 4 * (os.cpu_count() or 1)))
     counts = np.zeros(n, dtype=np.int64)
-    two_hop_counts(indices, chunks, counts)
     indptr = np.zeros(n + 1, dtype=np.int64)
+    out = np.empty(0, dtype=np.int32 if n < 2**31 else np.int64)
+    two_hop(indices, chunks, counts, indptr, out, False)
     np.cumsum(counts, out=indptr[1:])
-    out = np.empty(indptr[-1], dtype=np.int32 if n < 2**31 else np.int64)
-    two_hop_fill(indices, chunks, indptr, out)
+    out = np.empty(indptr[-1], dtype=out.dtype)
+    two_hop(indices, chunks, counts, indptr, out, True)
     index_dtype = np.int32 if indptr[-1] < 2**31 else np.int64
     return sp.csr_matrix((np.ones(len(out), dtype=np.int8), out, indptr.astype(index_dtype)), shape=(n, n))
