@@ -11,8 +11,10 @@ from regenerate_goldens import execute  # noqa: E402
 
 
 def checked_outputs(nb):
+    """The text each checked cell shows. A kernel may split one cell's printout into several
+    stream messages depending on timing, so the pieces are joined (as nbval does)."""
     return [
-        [o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.outputs]
+        "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.outputs)
         for cell in nb.cells
         if CHECK_TAG in cell.metadata.get("tags", [])
     ]
