@@ -209,3 +209,17 @@ def test_velocity_confidence_parity(seed, mode):
     ours_t = ours.obs["velocity_confidence_transition"].to_numpy()
     np.testing.assert_allclose(ours_t[clear], theirs.obs["velocity_confidence_transition"].to_numpy()[clear], atol=1e-5)
     assert np.all(np.abs(ours_t) <= 1 + 1e-9)
+
+
+def test_pancreas_dynamical_chain_parity():
+    """The shipped data with dynamical-model velocities: no square root, 261 velocity genes."""
+    from velograph.pipeline import prepared_pancreas
+
+    ours, theirs = both_graphs(prepared_pancreas("dynamical"))
+    for key in ("velocity_graph", "velocity_graph_neg"):
+        assert_same_sparse(ours.uns[key], theirs.uns[key])
+    assert_same_sparse(vtl.transition_matrix(ours, use_negative_cosines=True),
+                       scv.tl.transition_matrix(theirs, use_negative_cosines=True))
+    scv.tl.velocity_embedding(theirs, basis="umap")
+    vtl.velocity_embedding(ours, basis="umap")
+    np.testing.assert_allclose(ours.obsm["velocity_umap"], theirs.obsm["velocity_umap"], atol=EMBEDDING_TOL, rtol=0)
