@@ -104,6 +104,9 @@ def test_page_renders_cleanly(server, browser, name):
         if fragment and target_file.suffix == ".html":
             assert unquote(fragment) in anchors_of(target_file), f"{name}: link {href} points to a missing anchor"
 
+    if name[:2].isdigit():  # a chapter: its executed notebook is offered for download
+        assert page.locator("p.notebook-download a[download]").count() == 1, f"{name}: no notebook download link"
+
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{Path(name).stem}.png"), full_page=True)
     page.close()
