@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .kernel import row_of_each_entry
+
 
 def neighbor_pairs(neighbors, n_cells: int, name: str = "neighbors") -> tuple[np.ndarray, np.ndarray]:
     """Return (rows, cols) of every neighbour pair, in CSR order.
@@ -26,7 +28,7 @@ def neighbor_pairs(neighbors, n_cells: int, name: str = "neighbors") -> tuple[np
         pattern = sp.csr_matrix(neighbors, copy=True)
         pattern.sum_duplicates()
         pattern.sort_indices()
-        rows = np.repeat(np.arange(n_cells), np.diff(pattern.indptr))
+        rows = row_of_each_entry(pattern)
         cols = pattern.indices.astype(np.int64)
     else:
         idx = np.asarray(neighbors)
@@ -63,6 +65,21 @@ def neighbor_pairs(neighbors, n_cells: int, name: str = "neighbors") -> tuple[np
     return rows, cols
 
 
+def knn_pattern(indices: np.ndarray, *, include_self: bool = False) -> sp.csr_matrix:
+    """An (n, k) kNN index array as an n x n int8 CSR pattern (row i marks i's neighbours).
+
+    ``include_self`` also marks each cell itself (the adjacency plus the identity).
+    """
+    n, k = indices.shape
+    if include_self:
+        indices, k = np.concatenate([np.arange(n)[:, None], indices], axis=1), k + 1
+    pattern = sp.csr_matrix((np.ones(n * k, dtype=np.int8), np.asarray(indices).ravel(), np.arange(0, n * k + 1, k)),
+                            shape=(n, n))
+    pattern.sum_duplicates()
+    pattern.sort_indices()
+    return pattern
+
+
 def recursive_neighbors(indices: np.ndarray, n_recurse: int) -> sp.csr_matrix:
     """Neighbourhoods after ``n_recurse`` hops, as a boolean CSR pattern including each cell.
 
@@ -73,14 +90,10 @@ def recursive_neighbors(indices: np.ndarray, n_recurse: int) -> sp.csr_matrix:
     n, k = indices.shape
     if n_recurse == 2 and n > 0 and k > 0:
         return _two_hop_compiled(np.ascontiguousarray(indices, dtype=np.int64))
-    # The kNN adjacency plus the identity, as one CSR: each row holds i and its k neighbours.
-    with_self = np.concatenate([np.arange(n)[:, None], indices], axis=1).ravel()
-    adjacency = sp.csr_matrix((np.ones(n * (k + 1), dtype=np.float32), with_self, np.arange(0, n * (k + 1) + 1, k + 1)),
-                              shape=(n, n))
-    adjacency.sum_duplicates()
+    adjacency = knn_pattern(indices, include_self=True).astype(np.float32)
     reach = adjacency
     for _ in range(n_recurse - 1):
-        reach = reach @ adjacency  # only the support matters; float32 path counts never overflow here
+        reach = reach @ adjacency  # only the support matters (entries count paths)
     reach = sp.csr_matrix(reach)
     reach.sort_indices()
     reach.data = np.ones(reach.nnz, dtype=np.int8)

@@ -33,10 +33,15 @@ def _neighbour_directions(T, X_emb, name="T"):
     rows = rows[keep]
     indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=T.shape[0]))])
     T = sp.csr_matrix((T.data[keep], T.indices[keep], indptr), shape=T.shape)
-    displacement = X_emb[T.indices] - X_emb[rows]
-    distance = np.linalg.norm(displacement, axis=1)
-    delta_hat = np.divide(displacement, distance[:, None], out=np.zeros_like(displacement), where=distance[:, None] > 0)
+    delta_hat, distance = _unit_vectors(X_emb[T.indices] - X_emb[rows])
     return T, rows, delta_hat, distance
+
+
+def _unit_vectors(displacement):
+    """(unit vectors, lengths) of the rows of ``displacement``; a zero row stays zero (no direction)."""
+    length = np.linalg.norm(displacement, axis=1)
+    unit = np.divide(displacement, length[:, None], out=np.zeros_like(displacement), where=length[:, None] > 0)
+    return unit, length
 
 
 def unit_directions(X_emb, i, neighbours):
@@ -45,9 +50,7 @@ def unit_directions(X_emb, i, neighbours):
     delta_hat_ij = (x_j - x_i) / ‖x_j - x_i‖; a zero displacement gives the zero vector.
     """
     X_emb = as_float_matrix(X_emb, "X_emb")
-    d = X_emb[np.asarray(neighbours)] - X_emb[i]
-    norm = np.linalg.norm(d, axis=1, keepdims=True)
-    return np.divide(d, norm, out=np.zeros_like(d), where=norm > 0)
+    return _unit_vectors(X_emb[np.asarray(neighbours)] - X_emb[i])[0]
 
 
 def _row_sums(rows, values, n):

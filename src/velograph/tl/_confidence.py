@@ -6,7 +6,7 @@ import numpy as np
 
 from ._access import dense_layer, distances, require_anndata
 from ._graph import knn_indices_from_distances
-from ._transition import kernel
+from ._transition import kernel, stored_graphs
 
 
 def _confidence_genes(adata, vkey):
@@ -22,10 +22,7 @@ def _confidence_genes(adata, vkey):
 
 def _float64_transition(adata, vkey):
     """The default transition matrix before scVelo's float32 cast (T_ii near 1 needs the digits)."""
-    graph = adata.uns.get(f"{vkey}_graph")
-    if graph is None:
-        raise KeyError(f"adata.uns['{vkey}_graph'] not found: run velograph.tl.velocity_graph(adata) first")
-    return kernel(graph, adata.uns.get(f"{vkey}_graph_neg"))
+    return kernel(*stored_graphs(adata, vkey))
 
 
 def _centred_rows(M):

@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..graph import locality_order, pair_similarities
-from ..neighbors import recursive_neighbors
+from ..neighbors import knn_pattern, recursive_neighbors
 from ._access import dense_layer, distances, gene_mask, not_supported, require_anndata
 
 
@@ -77,8 +77,7 @@ def compute_velocity_graph(adata, *, vkey="velocity", xkey="Ms", n_neighbors=Non
     # The cell itself gives a zero displacement and a cell with zero (centred)
     # velocity a zero norm: both come out 0 and are dropped below, as in scVelo.
     n = adata.n_obs
-    knn = sp.csr_matrix((np.ones(indices.size, dtype=np.int8), indices.ravel(),
-                         np.arange(0, indices.size + 1, indices.shape[1])), shape=(n, n))
+    knn = knn_pattern(indices)
     values = pair_similarities(X, V, pattern.indptr, pattern.indices, center=True,
                                variance_stabilize=bool(sqrt_transform),
                                order=locality_order(knn.indptr, knn.indices)).astype(np.float32)

@@ -5,15 +5,34 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ..kernel import row_of_each_entry
 from ._access import embedding, not_supported, require_anndata
 from ._graph import self_transition_probability
+
+
+def stored_graphs(adata, vkey="velocity"):
+    """(graph, graph_neg) as scVelo's transition_matrix reads them.
+
+    The graph from ``obsp`` if there, else ``uns``; graph_neg from ``uns`` whenever it
+    exists anywhere (scVelo re-reads it from uns), else None.
+    """
+    key = f"{vkey}_graph"
+    if key in adata.obsp:
+        graph = adata.obsp[key]
+    elif key in adata.uns:
+        graph = adata.uns[key]
+    else:
+        raise KeyError(f"adata.uns['{key}'] not found: run velograph.tl.velocity_graph(adata) "
+                       "(or scv.tl.velocity_graph(adata)) first")
+    has_neg = f"{vkey}_graph_neg" in adata.obsp or f"{vkey}_graph_neg" in adata.uns
+    return graph, (adata.uns.get(f"{vkey}_graph_neg") if has_neg else None)
 
 
 def _normalize_abs(T: sp.csr_matrix) -> sp.csr_matrix:
     """Divide each row by the sum of its absolute values (scVelo's ``utils.normalize``)."""
     T = sp.csr_matrix(T)
     z = np.asarray(abs(T).sum(axis=1)).ravel()
-    rows = np.repeat(np.arange(T.shape[0]), np.diff(T.indptr))
+    rows = row_of_each_entry(T)
     with np.errstate(divide="ignore", invalid="ignore"):
         T.data = T.data / z[rows]
     return T
@@ -97,7 +116,7 @@ def embedding_diffusion(T, X_emb, *, scale_diffusion=1.0, weight_diffusion=0.0) 
     """
     support = sp.csr_matrix(T > 0)
     support.sort_indices()
-    rows = np.repeat(np.arange(T.shape[0]), np.diff(support.indptr))
+    rows = row_of_each_entry(support)
     d = np.linalg.norm(X_emb[support.indices] - X_emb[rows], axis=1)
     sigma = scale_diffusion * d.mean()
     diffusion = sp.csr_matrix((np.exp(-0.5 * d**2 / sigma**2), support.indices, support.indptr), shape=T.shape)
@@ -134,20 +153,7 @@ def transition_matrix(adata, vkey="velocity", basis=None, backward=False, self_t
         n_neighbors=(n_neighbors, None, "connectivity re-weighting"),
         basis_constraint=(basis_constraint, None, "embedding-kNN constraint"),
     )
-    if vgraph is not None:
-        graph, graph_neg = vgraph, None
-    else:
-        key = f"{vkey}_graph"
-        if key in adata.obsp:
-            graph = adata.obsp[key]
-        elif key in adata.uns:
-            graph = adata.uns[key]
-        else:
-            raise KeyError(f"adata.uns['{key}'] not found: run velograph.tl.velocity_graph(adata) "
-                           "(or scv.tl.velocity_graph(adata)) first")
-        has_neg = f"{vkey}_graph_neg" in adata.obsp or f"{vkey}_graph_neg" in adata.uns
-        # scVelo reads graph_neg from uns whenever it exists anywhere.
-        graph_neg = adata.uns.get(f"{vkey}_graph_neg") if has_neg else None
+    graph, graph_neg = (vgraph, None) if vgraph is not None else stored_graphs(adata, vkey)
     T = kernel(graph, graph_neg, scale=scale, self_transitions=self_transitions,
                use_negative_cosines=use_negative_cosines, backward=backward, perc=perc, threshold=threshold)
     T = sp.csr_matrix(T, dtype=np.float32)
