@@ -74,8 +74,9 @@ def velocity_embedding(data, basis=None, vkey="velocity", scale=10, self_transit
     if T is None:
         T = transition_matrix(adata, vkey=vkey, scale=scale, self_transitions=self_transitions,
                               use_negative_cosines=use_negative_cosines)
+    # scVelo sets the diagonal to 0 and drops stored zeros; the projection already skips
+    # the diagonal, so only the zeros need dropping (on a copy: T may be the caller's).
     T = sp.csr_matrix(T, copy=True)
-    T.setdiag(0)
     T.eliminate_zeros()
     T.sort_indices()
     X_emb = np.asarray(X_emb, dtype=np.float64)
