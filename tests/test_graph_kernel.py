@@ -75,7 +75,7 @@ def test_transition_matches_loop_for_several_sigmas(random_problem, support_of):
 
 def test_default_sigma_is_scvelo_scale_10():
     assert vg.DEFAULT_SIGMA**2 == pytest.approx(0.1)
-    pi = vg.toy.one_cell_neighbourhood()
+    pi = vg.toy.one_cell_neighborhood()
     G = sp.csr_matrix(pi[None, :])
     G = sp.csr_matrix((pi, np.arange(1, 6), [0, 5] + [5] * 5), shape=(6, 6))
     row = vg.transition_matrix(G).toarray()[0, 1:]

@@ -71,7 +71,7 @@ def test_kernel_weighted_closed_form():
     h = 1.0
     K = np.exp(-0.5 * np.array([1.0, 4.0]))
     expected = (K[0] * 0.25 * np.array([1, 0]) + K[1] * 0.75 * np.array([0, 1])) / K.sum()
-    np.testing.assert_allclose(vg.project_velocity_kernel_weighted(T, X_emb, bandwidth=h)[0], expected, atol=1e-12)
+    np.testing.assert_allclose(vg.project_velocity_distance_weighted(T, X_emb, bandwidth=h)[0], expected, atol=1e-12)
 
 
 def test_confidence_weighted_closed_form_and_pairwise_equivalence():

@@ -113,7 +113,7 @@ def test_no_function_mutates_its_inputs(problem, correction):
     T = vg.transition_matrix(G)
     T_copy = T.copy()
     vg.project_velocity(T, E, correction=correction)
-    vg.project_velocity_kernel_weighted(T, E)
+    vg.project_velocity_distance_weighted(T, E)
     vg.project_velocity_confidence_weighted(T, E, np.ones(len(E)))
     vg.reconstructability_score(T, T)
     vg.sign_sqrt(X)
@@ -122,3 +122,41 @@ def test_no_function_mutates_its_inputs(problem, correction):
         np.testing.assert_array_equal(before, after)
     assert (G != G_copy).nnz == 0 and (T != T_copy).nnz == 0
     assert sp.isspmatrix_csr(G)
+
+
+# -- the two normalisations of the weighted projections -----------------------------
+
+def test_blog_normalisation_is_short_by_the_number_of_neighbours():
+    # Cell 0 at the origin with k neighbours on the unit circle, T uniform (1/k): every
+    # distance weight is equal, so "weights" is the mean unit direction and the blog's
+    # formula divides it by k more (its effective weights sum to 1/k).
+    k = 5
+    angles = np.linspace(0.3, 2.0, k)
+    E = np.vstack([[0.0, 0.0], np.c_[np.cos(angles), np.sin(angles)]])
+    T = sp.csr_matrix((np.full(k, 1.0 / k), np.arange(1, k + 1), np.r_[0, np.full(k + 1, k)]), shape=(k + 1, k + 1))
+    mean_direction = E[1:].mean(axis=0)
+    for function, extra in ((vg.project_velocity_distance_weighted, {}),
+                            (vg.project_velocity_confidence_weighted, {"confidence": np.ones(k + 1)})):
+        np.testing.assert_allclose(function(T, E, normalize="weights", **extra)[0], mean_direction, atol=1e-12)
+        np.testing.assert_allclose(function(T, E, normalize="blog", **extra)[0], mean_direction / k, atol=1e-12)
+        np.testing.assert_array_equal(function(T, E, **extra)[0], function(T, E, normalize="blog", **extra)[0])
+
+
+@SETTINGS
+@given(problems(), st.floats(0.1, 10.0))
+def test_weights_and_blog_normalisations_differ_by_the_weight_sum(problem, bandwidth):
+    X, V, nbrs, E, seed = problem
+    T = vg.transition_matrix(vg.cosine_graph(X, V, nbrs))
+    distance = np.linalg.norm(E[nbrs] - E[:, None, :], axis=2)
+    K = np.exp(-0.5 * (distance / bandwidth) ** 2)
+    pi = np.take_along_axis(T.toarray(), nbrs, axis=1)
+    ratio = (K * pi).sum(axis=1) / K.sum(axis=1)  # sum of the blog's effective weights
+    blog = vg.project_velocity_distance_weighted(T, E, bandwidth=bandwidth)
+    weights = vg.project_velocity_distance_weighted(T, E, bandwidth=bandwidth, normalize="weights")
+    np.testing.assert_allclose(blog, weights * ratio[:, None], rtol=1e-9, atol=1e-12)
+    c = np.random.default_rng(seed).uniform(0.1, 1.0, len(E))
+    C = c[nbrs]
+    ratio_c = (C * pi).sum(axis=1) / C.sum(axis=1)
+    np.testing.assert_allclose(vg.project_velocity_confidence_weighted(T, E, c),
+                               vg.project_velocity_confidence_weighted(T, E, c, normalize="weights") * ratio_c[:, None],
+                               rtol=1e-9, atol=1e-12)

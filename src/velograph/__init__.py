@@ -4,7 +4,7 @@ Array-level functions (numpy/scipy only, the textbook formulas):
 
 * section A: :func:`cosine_similarity`, :func:`pearson_similarity`, :func:`sign_sqrt`, :func:`cosine_graph`
 * section B: :func:`transition_matrix`
-* section C: :func:`project_velocity` and its kernel- and confidence-weighted variants
+* section C: :func:`project_velocity` and its distance- and confidence-weighted variants
 * section D: :func:`reconstructability_score`
 
 ``velograph.tl`` reproduces scVelo's post hoc chain on AnnData objects; it is
@@ -17,7 +17,7 @@ from .kernel import DEFAULT_SIGMA, transition_matrix
 from .projection import (
     project_velocity,
     project_velocity_confidence_weighted,
-    project_velocity_kernel_weighted,
+    project_velocity_distance_weighted,
     unit_directions,
 )
 from .reconstruct import reconstructability_score, row_correlations
@@ -33,7 +33,7 @@ __all__ = [
     "pearson_similarity",
     "project_velocity",
     "project_velocity_confidence_weighted",
-    "project_velocity_kernel_weighted",
+    "project_velocity_distance_weighted",
     "reconstructability_score",
     "row_correlations",
     "show",

@@ -58,7 +58,7 @@ def locality_order(indptr, indices) -> np.ndarray:
 
 def _pair_similarities_compiled(X, V, indptr, indices, *, center=False, variance_stabilize=False,
                                 order=None) -> np.ndarray:
-    from ._kernels import csr_pair_similarities, prepare_velocities
+    from ._compiled import csr_pair_similarities, prepare_velocities
 
     out = np.zeros(len(indices), dtype=np.float64)
     if len(indices) == 0 or X.shape[1] == 0:

@@ -104,7 +104,7 @@ def _two_hop_compiled(indices: np.ndarray) -> sp.csr_matrix:
     """The two-hop pattern without a sparse matrix product: count, then fill each row (numba)."""
     import os
 
-    from ._kernels import two_hop
+    from ._compiled import two_hop
 
     n = len(indices)
     chunks = max(1, min(n, 4 * (os.cpu_count() or 1)))

@@ -86,7 +86,7 @@ def embedding_by_cluster(X_emb, clusters, *, title=None, ax=None, s=6):
     return ax
 
 
-def neighbour_similarities(X_emb, cell, neighbours, values, *, title=None, ax=None):
+def neighbor_similarities(X_emb, cell, neighbours, values, *, title=None, ax=None):
     """Embedding in grey; the neighbours of ``cell`` coloured by their similarity pi_ij; the cell as a star."""
     import matplotlib.pyplot as plt
 

@@ -87,7 +87,7 @@ def _project(T: sp.csr_matrix, X_emb: np.ndarray, correction, engine=None) -> np
     from .graph import default_engine
 
     if (engine or default_engine()) == "numba":
-        from ._kernels import csr_project
+        from ._compiled import csr_project
 
         out = np.empty(X_emb.shape, dtype=np.float64)
         code = {None: 0, "uniform": 1, "mean": 2}[correction]
@@ -112,44 +112,74 @@ def _project(T: sp.csr_matrix, X_emb: np.ndarray, correction, engine=None) -> np
     return nu
 
 
-def _weighted_projection(T, rows, delta_hat, w):
+NORMALIZATIONS = ("blog", "weights")
+
+
+def _weighted_projection(T, rows, delta_hat, w, normalize):
+    """sum_j w_ij pi~_ij delta_hat_ij over sum_j w_ij ("blog") or over sum_j w_ij pi~_ij ("weights")."""
     n = T.shape[0]
     numerator = _row_sums(rows, (w * T.data)[:, None] * delta_hat, n)
-    denominator = np.bincount(rows, weights=w, minlength=n)
+    denominator = np.bincount(rows, weights=w if normalize == "blog" else w * T.data, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         return numerator / denominator[:, None]
 
 
-def project_velocity_kernel_weighted(T, X_emb, *, bandwidth=None) -> np.ndarray:
-    r"""The blog's kernel-weighted variant (section C.7): nearby neighbours count more.
+def project_velocity_distance_weighted(T, X_emb, *, bandwidth=None, normalize="blog") -> np.ndarray:
+    r"""The blog's distance-weighted variant (section C.7, there called "kernel-weighted").
 
-    .. math:: \nu_i = \frac{\sum_j K_{ij}\,\tilde\pi_{ij}\,\hat\delta_{ij}}{\sum_j K_{ij}},
-              \qquad K_{ij} = \exp\!\left(-\frac{\|x_j - x_i\|^2}{2h^2}\right)
+    Nearby neighbours count more, through a Gaussian *distance weight* (not the
+    exponential transition kernel of section B):
 
-    over the stored off-diagonal neighbours j of i. ``bandwidth`` h is in embedding
-    units; by default it is the mean neighbour distance over all pairs (one global h,
-    like scVelo's ``transition_matrix(basis=...)`` kernel). There is no density
-    correction. scVelo's ``velocity_embedding`` has no such option. Rows without
-    neighbours are NaN.
+    .. math:: K_{ij} = \exp\!\left(-\frac{\|x_j - x_i\|^2}{2h^2}\right)
+
+    over the stored off-diagonal neighbours j of i, and
+
+    * ``normalize="blog"`` (default; the blog's C.7 formula)
+
+      .. math:: \nu_i = \frac{\sum_j K_{ij}\,\tilde\pi_{ij}\,\hat\delta_{ij}}{\sum_j K_{ij}}
+
+      which is **mis-normalised**: the effective weights K_ij pi~_ij / sum_j K_ij sum
+      to sum_j K_ij pi~_ij / sum_j K_ij, about 1/k for k neighbours with similar K
+      (the pi~ already sum to 1), so the arrows are about k times too short;
+    * ``normalize="weights"``: a proper weighted average of the unit directions,
+      with weights summing to 1,
+
+      .. math:: \nu_i = \frac{\sum_j K_{ij}\,\tilde\pi_{ij}\,\hat\delta_{ij}}{\sum_j K_{ij}\,\tilde\pi_{ij}}.
+
+    ``bandwidth`` h is in embedding units; by default it is the mean neighbour
+    distance over all pairs (one global h, like scVelo's
+    ``transition_matrix(basis=...)``). There is no density correction. scVelo's
+    ``velocity_embedding`` has no such option. Rows without neighbours (or whose
+    denominator is 0) are NaN.
     """
+    choice(normalize, "normalize", NORMALIZATIONS)
     T, rows, delta_hat, distance = _neighbour_directions(T, X_emb)
     h = positive_scalar(bandwidth, "bandwidth") if bandwidth is not None else float(distance.mean()) if len(distance) else 1.0
     if h <= 0:
-        h = 1.0  # every neighbour sits on top of its cell: all kernel weights are 1
-    return _weighted_projection(T, rows, delta_hat, np.exp(-0.5 * (distance / h) ** 2))
+        h = 1.0  # every neighbour sits on top of its cell: all distance weights are 1
+    return _weighted_projection(T, rows, delta_hat, np.exp(-0.5 * (distance / h) ** 2), normalize)
 
 
-def project_velocity_confidence_weighted(T, X_emb, confidence) -> np.ndarray:
+def project_velocity_confidence_weighted(T, X_emb, confidence, *, normalize="blog") -> np.ndarray:
     r"""The blog's confidence-weighted variant (section C.7).
 
-    .. math:: \nu_i = \frac{\sum_j c_{ij}\,\tilde\pi_{ij}\,\hat\delta_{ij}}{\sum_j c_{ij}}
+    * ``normalize="blog"`` (default; the blog's formula)
+
+      .. math:: \nu_i = \frac{\sum_j c_{ij}\,\tilde\pi_{ij}\,\hat\delta_{ij}}{\sum_j c_{ij}}
+
+      which is **mis-normalised** like the distance-weighted one: its effective
+      weights c_ij pi~_ij / sum_j c_ij sum to about 1/k;
+    * ``normalize="weights"``: a proper weighted average,
+
+      .. math:: \nu_i = \frac{\sum_j c_{ij}\,\tilde\pi_{ij}\,\hat\delta_{ij}}{\sum_j c_{ij}\,\tilde\pi_{ij}}.
 
     ``confidence`` is either a length-n vector of per-cell confidences (then
     c_ij = c_j, the confidence of the target cell, e.g. scVelo's
     ``obs['velocity_confidence']``), or an n x n sparse matrix of pairwise c_ij
     >= 0 (entries outside it are 0). No density correction. Rows whose
-    confidences sum to 0 are NaN.
+    denominator is 0 are NaN.
     """
+    choice(normalize, "normalize", NORMALIZATIONS)
     T, rows, delta_hat, _ = _neighbour_directions(T, X_emb)
     n = T.shape[0]
     if sp.issparse(confidence) or np.ndim(confidence) == 2:
@@ -162,4 +192,4 @@ def project_velocity_confidence_weighted(T, X_emb, confidence) -> np.ndarray:
         w = c[T.indices]
     if (w < 0).any():
         raise ValueError("confidence must be non-negative")
-    return _weighted_projection(T, rows, delta_hat, w)
+    return _weighted_projection(T, rows, delta_hat, w, normalize)

@@ -18,7 +18,7 @@ def blog_vectors():
     return S_I.copy(), S_J.copy(), V_I.copy()
 
 
-def one_cell_neighbourhood():
+def one_cell_neighborhood():
     """Section B: similarities pi_ij of one cell to five neighbours (dimensionless)."""
     return np.array([0.9, 0.6, 0.1, -0.3, -0.8])
 

@@ -15,13 +15,13 @@ implicitly: a missing input raises an error naming the call that makes it.
 
 from ._confidence import velocity_confidence
 from ._embedding import quiver_autoscale, velocity_embedding
-from ._graph import graph_inputs, neighbourhoods, velocity_graph
+from ._graph import graph_inputs, neighborhoods, velocity_graph
 from ._reconstruct import reconstructability, reconstructability_many
 from ._transition import transition_matrix
 
 __all__ = [
     "graph_inputs",
-    "neighbourhoods",
+    "neighborhoods",
     "quiver_autoscale",
     "reconstructability",
     "reconstructability_many",

@@ -169,7 +169,7 @@ def graph_inputs(adata, vkey="velocity", xkey="Ms", gene_subset=None):
     return select_genes(adata, vkey, xkey, gene_subset)
 
 
-def neighbourhoods(adata, n_recurse_neighbors=2, n_neighbors=None) -> sp.csr_matrix:
+def neighborhoods(adata, n_recurse_neighbors=2, n_neighbors=None) -> sp.csr_matrix:
     """The neighbour sets N_i that ``velocity_graph`` scans, without each cell itself.
 
     A boolean CSR pattern: row i marks i's kNN (from ``obsp['distances']``) and, with

@@ -51,7 +51,7 @@ def kernel(graph, graph_neg=None, *, scale=10.0, self_transitions=True, use_nega
     * without ``graph_neg`` (or with ``vgraph``): e^{lambda pi} - 1 throughout (no +1).
 
     The common case (``graph_neg`` given, no ``backward``/``perc``/``threshold``) runs
-    in one compiled pass over the rows (:func:`velograph._kernels.signed_kernel`);
+    in one compiled pass over the rows (:func:`velograph._compiled.signed_kernel`);
     the general case below is the same arithmetic with scipy.sparse operations.
     """
     if graph_neg is not None and not backward and perc is None and threshold is None:
@@ -87,7 +87,7 @@ def kernel(graph, graph_neg=None, *, scale=10.0, self_transitions=True, use_nega
 
 
 def _kernel_compiled(graph, graph_neg, *, scale, self_transitions, use_negative_cosines) -> sp.csr_matrix:
-    from .._kernels import signed_kernel
+    from .._compiled import signed_kernel
 
     pos, neg = sp.csr_matrix(graph), sp.csr_matrix(graph_neg)
     pos.sort_indices()
