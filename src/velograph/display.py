@@ -13,6 +13,62 @@ import numpy as np
 
 DIGITS = 6
 
+# How far a printed value may move between computers (CPU, BLAS kernel, thread
+# count) without changing a checked digit; 0 means "exact" (Part I: float64 on exact inputs).
+_MARGIN = 0.0
+
+
+def set_rounding_margin(margin: float) -> float:
+    """Guard every printed number against moves of up to ``margin`` (absolute); returns the old margin.
+
+    The real-data chapters compute in float32 with compiled sums whose order depends on
+    the CPU's vector width, so a value can move by ~1e-6 between machines. With a margin
+    set, :func:`fmt` refuses (ValueError) to print a value that lies within ``margin`` of a
+    rounding boundary at the requested digits, because a move that small could flip the
+    last digit on another computer; print fewer digits instead. :func:`share_below` and
+    :func:`share_above` apply the same guard to values near a threshold.
+    """
+    global _MARGIN
+    if not (isinstance(margin, (int, float)) and np.isfinite(margin) and margin >= 0):
+        raise ValueError(f"margin must be a finite number >= 0, got {margin!r}")
+    old, _MARGIN = _MARGIN, float(margin)
+    return old
+
+
+def _check_clear_of_boundary(v: float, digits: int) -> None:
+    if _MARGIN == 0.0:
+        return
+    scaled = v * 10.0**digits
+    distance = abs(scaled - np.floor(scaled) - 0.5) / 10.0**digits  # to the nearest ...5 boundary
+    if distance < _MARGIN:
+        raise ValueError(
+            f"{v!r} lies within {distance:.1e} of a rounding boundary at {digits} decimals, closer than the "
+            f"rounding margin {_MARGIN:g}: its last digit could differ on another computer; print fewer digits"
+        )
+
+
+def _clear_of(values, threshold: float) -> np.ndarray:
+    values = np.asarray(values, dtype=float).ravel()
+    close = np.abs(values - threshold) < _MARGIN
+    if close.any():
+        raise ValueError(
+            f"{int(close.sum())} values lie within the rounding margin {_MARGIN:g} of the threshold {threshold:g} "
+            f"(e.g. {values[close][0]!r}): which side they fall on could differ on another computer"
+        )
+    return values
+
+
+def share_below(values, threshold: float) -> float:
+    """Share of ``values`` strictly below ``threshold``, refusing values within the rounding margin of it."""
+    values = _clear_of(values, threshold)
+    return float(np.mean(values < threshold))
+
+
+def share_above(values, threshold: float) -> float:
+    """Share of ``values`` strictly above ``threshold``, refusing values within the rounding margin of it."""
+    values = _clear_of(values, threshold)
+    return float(np.mean(values > threshold))
+
 
 def fmt(value, digits: int = DIGITS) -> str:
     """Format a number, or a 1-D/2-D array of numbers, at ``digits`` decimals (integers as integers).
@@ -26,6 +82,7 @@ def fmt(value, digits: int = DIGITS) -> str:
         v = float(value)
         if np.isnan(v):
             return "nan"
+        _check_clear_of_boundary(v, digits)
         text = f"{v:.{digits}f}"
         return text[1:] if text.startswith("-") and float(text) == 0 else text
     arr = np.asarray(value, dtype=float)
