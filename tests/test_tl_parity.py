@@ -42,9 +42,9 @@ def simulation(seed, mode):
 
 @functools.lru_cache(maxsize=None)
 def _pancreas():
-    from velograph.pipeline import prepared_pancreas
+    from velograph.datasets import pancreas_prepared
 
-    return prepared_pancreas("stochastic")
+    return pancreas_prepared("stochastic")
 
 
 def both_graphs(adata, **kwargs):
@@ -213,9 +213,9 @@ def test_velocity_confidence_parity(seed, mode):
 
 def test_pancreas_dynamical_chain_parity():
     """The shipped data with dynamical-model velocities: no square root, 261 velocity genes."""
-    from velograph.pipeline import prepared_pancreas
+    from velograph.datasets import pancreas_prepared
 
-    ours, theirs = both_graphs(prepared_pancreas("dynamical"))
+    ours, theirs = both_graphs(pancreas_prepared("dynamical"))
     for key in ("velocity_graph", "velocity_graph_neg"):
         assert_same_sparse(ours.uns[key], theirs.uns[key])
     assert_same_sparse(vtl.transition_matrix(ours, use_negative_cosines=True),

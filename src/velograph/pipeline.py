@@ -1,7 +1,10 @@
 """The upstream scVelo/scanpy recipe that feeds the velocity graph (DESIGN.md section 7).
 
-Lives in the library so that chapters and tests run the same steps with the same
-seeds. Imports scVelo and scanpy only when called.
+Lives in the library so that chapter 5 and ``tools/make_prepared.py`` run the same
+steps with the same seeds. Its results differ in their low digits between computers
+(BLAS kernel, numba target, threads), so the chapters after 5 start from the copy
+that ``tools/make_prepared.py`` made once and ships
+(:func:`velograph.datasets.pancreas_prepared`). Imports scVelo and scanpy only when called.
 """
 
 from __future__ import annotations
@@ -32,10 +35,13 @@ def preprocess(adata, *, min_shared_counts=20, n_top_genes=2000, n_pcs=30, n_nei
     return adata
 
 
-def velocities(adata, *, mode="stochastic", n_jobs=1):
+def velocities(adata, *, mode="stochastic", n_jobs=1, var_names="velocity_genes"):
     """Estimate RNA velocities in place with ``scv.tl.velocity`` (after ``recover_dynamics`` for 'dynamical').
 
     Writes ``layers['velocity']``, ``var['velocity_genes']`` and ``uns['velocity_params']``.
+    ``var_names`` (dynamical only) are the genes whose kinetics are fitted: by default
+    scVelo's velocity genes of an earlier stochastic run; a short list of names fits
+    just those (seconds instead of a minute).
     """
     import warnings
 
@@ -47,7 +53,7 @@ def velocities(adata, *, mode="stochastic", n_jobs=1):
         # deprecation in optimization.leastsq_generalized; the result is unaffected.
         warnings.simplefilter("ignore", DeprecationWarning)
         if mode == "dynamical":
-            scv.tl.recover_dynamics(adata, n_jobs=n_jobs, show_progress_bar=False)
+            scv.tl.recover_dynamics(adata, var_names=var_names, n_jobs=n_jobs, show_progress_bar=False)
         scv.tl.velocity(adata, mode=mode)
     return adata
 
@@ -57,58 +63,4 @@ def umap(adata, *, random_state=0):
     import scanpy as sc
 
     sc.tl.umap(adata, random_state=random_state)
-    return adata
-
-
-def _cache_dir():
-    import os
-    from pathlib import Path
-
-    return Path(os.environ.get("VELOGRAPH_CACHE", Path.home() / ".cache" / "velograph"))
-
-
-def _cache_key(mode: str) -> str:
-    """Changes whenever anything that could change the prepared data changes."""
-    import hashlib
-    from importlib.metadata import version
-    from pathlib import Path
-
-    from .datasets import PANCREAS_SHA256
-
-    parts = [mode, PANCREAS_SHA256, Path(__file__).read_text()]
-    for package in ("scvelo", "scanpy", "anndata", "numpy", "scipy", "umap-learn", "pynndescent", "scikit-learn", "numba"):
-        parts.append(f"{package}={version(package)}")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
-
-
-def prepared_pancreas(mode="stochastic", *, cache=True, n_jobs=2):
-    """The shipped pancreas data through the whole recipe: preprocess, velocities, UMAP.
-
-    ``mode="stochastic"``: ``scv.tl.velocity(mode="stochastic")``. ``mode="dynamical"``:
-    the stochastic run first (it selects the velocity genes), then
-    ``scv.tl.recover_dynamics`` on those genes (about a minute on 2 cores) and
-    ``scv.tl.velocity(mode="dynamical")``. With ``cache`` the result is stored as
-    .h5ad under $VELOGRAPH_CACHE (default ~/.cache/velograph), keyed by the mode,
-    the data, this file and the versions of every package involved, so a stale copy
-    is never used. Returns a new AnnData each call.
-    """
-    import anndata as ad
-
-    from .datasets import pancreas
-
-    if mode not in ("stochastic", "dynamical"):
-        raise ValueError(f"mode must be 'stochastic' or 'dynamical', got {mode!r}")
-    path = _cache_dir() / f"pancreas-{mode}-{_cache_key(mode)}.h5ad"
-    if cache and path.is_file():
-        return ad.read_h5ad(path)
-    adata = preprocess(pancreas())
-    velocities(adata, mode="stochastic")
-    umap(adata)
-    if mode == "dynamical":
-        velocities(adata, mode="dynamical", n_jobs=n_jobs)
-    if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial.h5ad")
-        adata.write_h5ad(partial)
-        partial.replace(path)  # atomic: a crash never leaves a half-written cache file
     return adata

@@ -1,0 +1,61 @@
+"""Comparing two runs of the same single-cell pipeline by statements that hold on every computer.
+
+A live run of the recipe (PCA, kNN, moments, velocity models) and the shipped copy made
+on another machine agree in substance but not in their last digits. These functions
+measure the agreement (shared genes, shared neighbours, correlated velocities), so that
+a chapter can state "at least 99% of the neighbours are shared" instead of printing
+digits that depend on the CPU.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._checks import as_float_matrix
+
+
+def shared_share(reference, other) -> float:
+    """Share of the items of ``reference`` that also occur in ``other``: |R ∩ O| / |R| (in [0, 1])."""
+    reference = set(reference)
+    if not reference:
+        raise ValueError("reference is empty: there is nothing to look for")
+    return len(reference & set(other)) / len(reference)
+
+
+def neighbor_overlap(A, B) -> np.ndarray:
+    """Per cell i, the Jaccard index |N_A(i) ∩ N_B(i)| / |N_A(i) ∪ N_B(i)| of two neighbour graphs.
+
+    The stored entries of row i of each n x n sparse matrix (e.g. ``obsp['distances']``)
+    are the neighbours of i; their values are ignored. Rows empty in both give NaN.
+    """
+    A, B = sp.csr_matrix(A), sp.csr_matrix(B)
+    if A.shape != B.shape or A.shape[0] != A.shape[1]:
+        raise ValueError(f"A and B must be square matrices of the same shape, got {A.shape} and {B.shape}")
+    pattern_a = sp.csr_matrix((np.ones(A.nnz), A.indices, A.indptr), shape=A.shape)
+    pattern_b = sp.csr_matrix((np.ones(B.nnz), B.indices, B.indptr), shape=B.shape)
+    pattern_a.sum_duplicates()
+    pattern_b.sum_duplicates()
+    pattern_a.data[:] = 1
+    pattern_b.data[:] = 1
+    both = np.asarray(pattern_a.multiply(pattern_b).sum(axis=1)).ravel()
+    either = np.diff(pattern_a.indptr) + np.diff(pattern_b.indptr) - both
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(either > 0, both / either, np.nan)
+
+
+def column_correlations(X, Y) -> np.ndarray:
+    """Pearson correlation of column g of X with column g of Y (e.g. one gene's velocity in two runs).
+
+    Both (n, G) and finite; computed in float64 with explicitly centred columns. A
+    constant column has no correlation: NaN.
+    """
+    X = as_float_matrix(X, "X")
+    Y = as_float_matrix(Y, "Y")
+    if X.shape != Y.shape:
+        raise ValueError(f"X and Y must have the same shape, got {X.shape} and {Y.shape}")
+    X = X - X.mean(axis=0)
+    Y = Y - Y.mean(axis=0)
+    norm = np.linalg.norm(X, axis=0) * np.linalg.norm(Y, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(norm > 0, (X * Y).sum(axis=0) / norm, np.nan)
