@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("scvelo")
+from _ci import require_module
+
+require_module("scvelo")
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -7,7 +7,7 @@ full-page screenshot of every page to _build/screenshots/ for review.
 
 Needs the built book (bash tools/book.sh) and Chromium (Debian package `chromium`,
 which tools/setup-env.sh installs where apt-get is available); skipped with a message
-otherwise.
+otherwise, and a failure in CI (CI=true), where a missing requirement must not hide.
 """
 
 import functools
@@ -19,16 +19,17 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
+from _ci import missing, require_module
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
-pytestmark = [
-    pytest.mark.skipif(not (HTML / "index.html").exists(), reason="book not built: run bash tools/book.sh first"),
-    pytest.mark.skipif(CHROMIUM is None, reason="Chromium not found: apt-get install chromium (Debian) to run the browser check"),
-]
+if not (HTML / "index.html").exists():
+    missing("the book is not built: run bash tools/book.sh first")
+if CHROMIUM is None:
+    missing("Chromium is not installed: apt-get install chromium (Debian) to run the browser check")
 
 PAGES = sorted(p.name for p in HTML.glob("*.html")) if HTML.exists() else []
 
@@ -49,7 +50,7 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
+    playwright = require_module("playwright.sync_api")
     with playwright.sync_playwright() as p:
         chromium = p.chromium.launch(
             executable_path=CHROMIUM,

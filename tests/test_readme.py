@@ -6,7 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-scv = pytest.importorskip("scvelo")
+from _ci import require_module
+
+scv = require_module("scvelo")
 import scanpy as sc  # noqa: E402
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()

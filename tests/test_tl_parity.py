@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-scv = pytest.importorskip("scvelo")  # part of the dev environment; the array-level tests need no scVelo
+from _ci import require_module  # noqa: E402
+
+scv = require_module("scvelo")  # part of the dev environment; the array-level tests need no scVelo
 import scanpy as sc  # noqa: E402
 
 import velograph.tl as vtl  # noqa: E402
