@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from velograph.toy import knn_indices
 
@@ -27,6 +26,3 @@ def dense_support(neighbors, n):
 def support_of():
     return dense_support
 
-
-def as_dense(m):
-    return m.toarray() if sp.issparse(m) else np.asarray(m)

@@ -94,12 +94,12 @@ def test_cell_without_neighbours_is_nan():
 
 @pytest.mark.parametrize("correction", ["uniform", "mean", None])
 def test_compiled_projection_equals_numpy(random_problem, correction):
-    from velograph.projection import _project
+    from velograph.reference import project_velocity_numpy
 
     T, _, E = _transition(random_problem)
     T = T.tolil()
     T[3, 3] = 0.2  # a stored diagonal entry is skipped by both
     T[4, 0] = 0.0
     T = sp.csr_matrix(T)
-    np.testing.assert_allclose(_project(T, E, correction, engine="numba"), _project(T, E, correction, engine="numpy"),
+    np.testing.assert_allclose(vg.project_velocity(T, E, correction=correction), project_velocity_numpy(T, E, correction),
                                atol=1e-12)

@@ -27,6 +27,20 @@ def with_value(array, index, value):
     return out
 
 
+def corrupted(matrix, attribute, position, value):
+    """A copy of a sparse matrix with one entry of its structure arrays overwritten (scipy does not check)."""
+    out = matrix.copy()
+    getattr(out, attribute)[position] = value
+    return out
+
+
+def adjacency(neighbors, n):
+    dense = np.zeros((n, n), dtype=bool)
+    for i, row in enumerate(neighbors):
+        dense[i, row] = True
+    return dense
+
+
 ARRAY_CASES = [
     # (id, callable, exception, regex the message must match)
     ("cos-2d", lambda: vg.cosine_similarity(X, V), ValueError, r"^a must be a vector"),
@@ -59,6 +73,24 @@ ARRAY_CASES = [
     ("nbrs-sparse-shape", lambda: vg.cosine_graph(X, V, sp.eye(5, format="csr")), ValueError,
      r"^neighbors as a sparse matrix must be 6 x 6"),
     ("nbrs-sparse-self", lambda: vg.cosine_graph(X, V, sp.eye(6, format="csr")), ValueError, r"own neighbour"),
+    ("nbrs-sparse-range", lambda: vg.cosine_graph(X, V, corrupted(sp.csr_matrix(adjacency(NBRS, 6)), "indices", 3, 10**6)),
+     ValueError, r"^neighbors has column index 1000000 in row 1, outside 0\.\.5"),
+    ("nbrs-sparse-negative", lambda: vg.cosine_graph(X, V, corrupted(sp.csr_matrix(adjacency(NBRS, 6)), "indices", 0, -1)),
+     ValueError, r"^neighbors has column index -1 in row 0"),
+    ("nbrs-sparse-indptr", lambda: vg.cosine_graph(X, V, corrupted(sp.csr_matrix(adjacency(NBRS, 6)), "indptr", 2, 1)),
+     ValueError, r"^neighbors has an inconsistent sparse structure: indptr decreases at row 1"),
+    ("nbrs-coo-range", lambda: vg.cosine_graph(X, V, corrupted(sp.coo_matrix(adjacency(NBRS, 6)), "col", 2, 6)),
+     ValueError, r"^neighbors has column index 6 at position 2, outside 0\.\.5"),
+    ("nbrs-inf", lambda: vg.cosine_graph(X, V, with_value(NBRS, (1, 1), np.inf)), ValueError,
+     r"^neighbors\[1, 1\] = inf is not a cell index \(indices must be finite integers in 0\.\.5\)"),
+    ("nbrs-nan", lambda: vg.cosine_graph(X, V, with_value(NBRS, (4, 0), np.nan)), ValueError,
+     r"^neighbors\[4, 0\] = nan is not a cell index"),
+    ("nbrs-float-range", lambda: vg.cosine_graph(X, V, with_value(NBRS, (2, 1), 1e6)), ValueError,
+     r"^neighbors\[2, 1\] = 1e\+06 is not a cell index in 0\.\.5"),
+    ("nbrs-dense-adjacency", lambda: vg.cosine_graph(X, V, adjacency(NBRS, 6)), ValueError,
+     r"^neighbors is a dense 6 x 6 array: an adjacency matrix.*scipy.sparse.csr_matrix"),
+    ("nbrs-dense-adjacency-float", lambda: vg.cosine_graph(X, V, adjacency(NBRS, 6).astype(float)), ValueError,
+     r"^neighbors is a dense 6 x 6 array"),
     ("sigma-zero", lambda: vg.transition_matrix(G, sigma=0), ValueError, r"^sigma must be a positive, finite"),
     ("sigma-negative", lambda: vg.transition_matrix(G, sigma=-0.3), ValueError, r"^sigma must be a positive"),
     ("sigma-nan", lambda: vg.transition_matrix(G, sigma=float("nan")), ValueError, r"^sigma must be a positive"),
@@ -72,9 +104,32 @@ ARRAY_CASES = [
      r"^graph contains a non-finite value at row 1, column 0"),
     ("graph-list", lambda: vg.transition_matrix([[0, 1], [1, 0]]), TypeError, r"^graph must be a scipy sparse matrix"),
     ("graph-empty", lambda: vg.transition_matrix(sp.csr_matrix((0, 0))), ValueError, r"^graph is empty"),
+    ("graph-index-range", lambda: vg.transition_matrix(corrupted(G, "indices", 5, 10**6)), ValueError,
+     r"^graph has column index 1000000 in row 2, outside 0\.\.5"),
+    ("graph-indptr-end", lambda: vg.transition_matrix(corrupted(G, "indptr", -1, G.nnz + 5)), ValueError,
+     r"^graph has an inconsistent sparse structure: indptr ends at 17 but only 12 indices are stored"),
+    ("graph-csc-range", lambda: vg.transition_matrix(corrupted(G.tocsc(), "indices", 0, 7)), ValueError,
+     r"^graph has row index 7 in column 0, outside 0\.\.5"),
     ("correction", lambda: vg.project_velocity(T, E, correction="median"), ValueError,
      r"^correction must be one of 'uniform', 'mean', None"),
-    ("T-vs-X_emb", lambda: vg.project_velocity(T, E[:5]), ValueError, r"^T is 6 x 6 but there are 5 cells"),
+    ("T-vs-X_emb", lambda: vg.project_velocity(T, E[:5]), ValueError,
+     r"^X_emb has 5 rows but T is 6 x 6: both must describe the same cells"),
+    ("T-index-range", lambda: vg.project_velocity(corrupted(T, "indices", 1, 10**6), E), ValueError,
+     r"^T has column index 1000000 in row 0, outside 0\.\.5"),
+    ("T-index-negative", lambda: vg.project_velocity(corrupted(T, "indices", 4, -2), E), ValueError,
+     r"^T has column index -2 in row 2"),
+    ("T-indptr-start", lambda: vg.project_velocity(corrupted(T, "indptr", 0, 1), E), ValueError,
+     r"^T has an inconsistent sparse structure: indptr starts at 1, not 0"),
+    ("T-csr-direct", lambda: vg.projection.project_velocity_csr(corrupted(T, "indices", 1, 10**6), E), ValueError,
+     r"^T has column index 1000000"),
+    ("T-csr-direct-shape", lambda: vg.projection.project_velocity_csr(T[:5, :5], E), ValueError,
+     r"^T must be a CSR matrix of shape \(6, 6\)"),
+    ("distance-weighted-range", lambda: vg.project_velocity_distance_weighted(corrupted(T, "indices", 1, 99), E),
+     ValueError, r"^T has column index 99"),
+    ("confidence-index-range", lambda: vg.project_velocity_confidence_weighted(T, E, corrupted(T, "indices", 1, 99)),
+     ValueError, r"^confidence has column index 99"),
+    ("T_sub-index-range", lambda: vg.reconstructability_score(T, corrupted(T, "indices", 1, 99)), ValueError,
+     r"^T_sub has column index 99"),
     ("X_emb-nan", lambda: vg.project_velocity(T, with_value(E, (5, 1), np.nan)), ValueError,
      r"^X_emb contains NaN at row 5, column 1"),
     ("X_emb-1d", lambda: vg.project_velocity(T, E[:, 0]), ValueError, r"^X_emb must be a 2-D array"),
@@ -90,8 +145,17 @@ ARRAY_CASES = [
     ("over", lambda: vg.reconstructability_score(T, T, over="rows"), ValueError, r"^over must be one of 'all', 'neighbors'"),
     ("T_sub-shape", lambda: vg.reconstructability_score(T, T[:5, :5]), ValueError, r"^T_sub is 5 x 5 but there are 6 cells"),
     ("T_full-not-square", lambda: vg.reconstructability_score(T[:, :5], T), ValueError, r"^T_full must be a square"),
-    ("engine", lambda: vg.graph.pair_similarities(X, V, np.array([0, 1]), np.array([1]), engine="gpu"), ValueError,
-     r"^engine must be one of"),
+    ("pairs-index", lambda: vg.graph.pair_similarities(X, V, G.indptr, corrupted(G, "indices", 0, 10**6).indices),
+     ValueError, r"^the pair pattern \(indptr, indices\) has column index 1000000 in row 0"),
+    ("pairs-indptr", lambda: vg.graph.pair_similarities(X, V, np.array([0, 1]), np.array([1])), ValueError,
+     r"^the pair pattern \(indptr, indices\) has an inconsistent sparse structure: indptr has length 2, "
+     r"expected n_rows \+ 1 = 7"),
+    ("pairs-order", lambda: vg.graph.pair_similarities(X, V, G.indptr, G.indices, order=np.array([0, 1, 2, 3, 4, 4])),
+     ValueError, r"^order must be a permutation of the 6 cells"),
+    ("pairs-order-range", lambda: vg.graph.pair_similarities(X, V, G.indptr, G.indices, order=np.arange(1, 7)),
+     ValueError, r"^order has cell index 6 at position 5, outside 0\.\.5"),
+    ("pairs-shape", lambda: vg.graph.pair_similarities(X, V[:4], G.indptr, G.indices), ValueError,
+     r"^X and V must be 2-D arrays of the same shape"),
 ]
 
 
@@ -119,6 +183,23 @@ def small_adata():
     adata.uns["velocity_params"] = {"mode": "stochastic"}
     adata.obsm["X_umap"] = rng.normal(size=(n, 2))
     return adata
+
+
+def graphed(adata):
+    """A copy of the fixture with its velocity graph (30 cells: milliseconds)."""
+    out = adata.copy()
+    vtl.velocity_graph(out)
+    return out
+
+
+def distances_with(adata, attribute, position, value):
+    return replaced(adata, "obsp", "distances", corrupted(sp.csr_matrix(adata.obsp["distances"]), attribute, position, value))
+
+
+def uns_with(adata, key, value):
+    out = graphed(adata)
+    out.uns[key] = value
+    return out
 
 
 def without(adata, where, key):
@@ -174,7 +255,78 @@ ANNDATA_CASES = [
     ("reconstructability-matrix", lambda a: vtl.reconstructability(a, ["0"], matrix="dense"), ValueError,
      r"^matrix must be one of 'graph', 'transition'"),
     ("empty-anndata", lambda a: vtl.velocity_graph(a[:0].copy()), ValueError, r"^data has no cells"),
+    # malformed neighbour graphs: caught before the compiled two-hop kernel reads them
+    ("distances-index-range", lambda a: vtl.velocity_graph(distances_with(a, "indices", 3, 10**6)), ValueError,
+     r"^adata.obsp\['distances'\] has column index 1000000 in row 0, outside 0\.\.29"),
+    ("distances-negative", lambda a: vtl.velocity_graph(distances_with(a, "indices", 7, -1)), ValueError,
+     r"^adata.obsp\['distances'\] has column index -1 in row 1"),
+    ("distances-indptr", lambda a: vtl.velocity_graph(distances_with(a, "indptr", 3, 2)), ValueError,
+     r"^adata.obsp\['distances'\] has an inconsistent sparse structure: indptr decreases at row 2"),
+    ("distances-nan", lambda a: vtl.velocity_graph(distances_with(a, "data", 4, np.nan)), ValueError,
+     r"^adata.obsp\['distances'\] contains NaN or inf distances"),
+    ("neighborhoods-index-range", lambda a: vtl.neighborhoods(distances_with(a, "indices", 3, 10**6)), ValueError,
+     r"^adata.obsp\['distances'\] has column index 1000000"),
+    # a stale graph: AnnData subsets obsp and obsm but not uns
+    ("stale-transition", lambda a: vtl.transition_matrix(graphed(a)[:20].copy()), ValueError,
+     r"^adata.uns\['velocity_graph'\] is 30 x 30 but adata has 20 cells: .*before subsetting.*"
+     r"Rerun velograph.tl.velocity_graph\(adata, vkey='velocity'\) on this object"),
+    ("stale-embedding", lambda a: vtl.velocity_embedding(graphed(a)[:20].copy(), basis="umap"), ValueError,
+     r"^adata.uns\['velocity_graph'\] is 30 x 30 but adata has 20 cells.*Rerun velograph.tl.velocity_graph"),
+    ("stale-confidence", lambda a: vtl.velocity_confidence(graphed(a)[:20].copy()), ValueError,
+     r"^adata.uns\['velocity_graph'\] is 30 x 30 but adata has 20 cells.*Rerun velograph.tl.velocity_graph"),
+    ("stale-graph-neg", lambda a: vtl.transition_matrix(stale_negative_graph(a)), ValueError,
+     r"^adata.uns\['velocity_graph_neg'\] is 30 x 30 but adata has 20 cells"),
+    ("uns-graph-index-range", lambda a: vtl.transition_matrix(
+        uns_with(a, "velocity_graph", corrupted(graphed(a).uns["velocity_graph"], "indices", 2, 10**6))), ValueError,
+     r"^adata.uns\['velocity_graph'\] has column index 1000000 in row 1"),
+    ("uns-graph-neg-negative", lambda a: vtl.velocity_embedding(
+        uns_with(a, "velocity_graph_neg", corrupted(graphed(a).uns["velocity_graph_neg"], "indices", 0, -5)),
+        basis="umap"), ValueError, r"^adata.uns\['velocity_graph_neg'\] has column index -5 in row 0"),
+    ("vgraph-shape", lambda a: vtl.transition_matrix(a, vgraph=sp.eye(5, format="csr")), ValueError,
+     r"^vgraph is 5 x 5 but adata has 30 cells"),
+    ("embedding-T-shape", lambda a: vtl.velocity_embedding(graphed(a), basis="umap",
+                                                           T=vtl.transition_matrix(graphed(a))[:10, :10]),
+     ValueError, r"^T is 10 x 10 but adata has 30 cells.*velograph.tl.transition_matrix\(adata\)"),
+    ("embedding-T-index", lambda a: vtl.velocity_embedding(graphed(a), basis="umap", T=corrupted(
+        vtl.transition_matrix(graphed(a)), "indices", 1, 10**6)), ValueError, r"^T has column index 1000000 in row 0"),
+    ("embedding-T-list", lambda a: vtl.velocity_embedding(graphed(a), basis="umap", T=[[0.0]]), TypeError,
+     r"^T must be a scipy sparse matrix, got list"),
+    # item 5 of issue 13: messages that name the real cause
+    ("velocity-genes-none", lambda a: vtl.velocity_graph(replaced(a, "var", "velocity_genes", np.zeros(8, bool))),
+     ValueError, r"^adata.var\['velocity_genes'\] is False for every gene: no velocity gene.*scv.tl.velocity"),
+    ("confidence-no-genes", lambda a: vtl.velocity_confidence(replaced(graphed(a), "var", "velocity_genes",
+                                                                       np.zeros(8, bool))),
+     ValueError, r"^no gene is left for velocity_confidence"),
+    ("n_neighbors-zero", lambda a: vtl.velocity_graph(a.copy(), n_neighbors=0), ValueError,
+     r"^n_neighbors must be a positive integer, got 0"),
+    ("n_neighbors-negative", lambda a: vtl.velocity_graph(a.copy(), n_neighbors=-3), ValueError,
+     r"^n_neighbors must be a positive integer, got -3"),
+    ("n_neighbors-string", lambda a: vtl.velocity_graph(a.copy(), n_neighbors="5"), TypeError,
+     r"^n_neighbors must be a positive integer, got str '5'"),
+    ("n_neighbors-float", lambda a: vtl.velocity_graph(a.copy(), n_neighbors=2.5), TypeError,
+     r"^n_neighbors must be a positive integer, got float 2.5"),
+    ("n_recurse-zero", lambda a: vtl.velocity_graph(a.copy(), n_recurse_neighbors=0), ValueError,
+     r"^n_recurse_neighbors must be a positive integer, got 0"),
+    ("neighborhoods-n_neighbors", lambda a: vtl.neighborhoods(a, n_neighbors=0), ValueError,
+     r"^n_neighbors must be a positive integer, got 0"),
+    ("no-uns-neighbors-too-many", lambda a: vtl.velocity_graph(without(a, "uns", "neighbors"), n_neighbors=50),
+     NotImplementedError, r"^n_neighbors=50 exceeds the stored neighbour graph \(6, from adata.obsp\['distances'\]"),
+    ("confidence-block-zero", lambda a: vtl.velocity_confidence(graphed(a), block=0), ValueError,
+     r"^block must be a positive integer, got 0"),
+    ("confidence-block-string", lambda a: vtl.velocity_confidence(graphed(a), block="all"), TypeError,
+     r"^block must be a positive integer, got str 'all'"),
+    ("embedding-basis-missing", lambda a: vtl.velocity_embedding(graphed(a), basis="tsne"), KeyError,
+     r"basis='tsne': adata.obsm\['X_tsne'\] not found \(embeddings present: 'umap'\); run sc.tl.tsne\(adata\)"),
+    ("embedding-basis-type", lambda a: vtl.velocity_embedding(graphed(a), basis=2), TypeError,
+     r"^basis must be the name of an embedding"),
 ]
+
+
+def stale_negative_graph(adata):
+    """The graph moved to obsp (which AnnData subsets) while graph_neg stays in uns (which it does not)."""
+    out = graphed(adata)
+    out.obsp["velocity_graph"] = out.uns.pop("velocity_graph")
+    return out[:20].copy()
 
 
 @pytest.mark.parametrize("case", ANNDATA_CASES, ids=[c[0] for c in ANNDATA_CASES])
@@ -240,3 +392,111 @@ def test_one_cell_dataset():
     T1 = vg.transition_matrix(G1)
     assert np.isnan(vg.project_velocity(T1, E[:1])).all()
     assert np.isnan(vg.reconstructability_score(T1, T1, per_cell=True)).all()
+
+
+# -- inputs are only read: read-only arrays work, nothing is sorted in place ------------
+
+def read_only(matrix):
+    out = matrix.copy()
+    for array in (out.data, out.indices, out.indptr):
+        array.flags.writeable = False
+    return out
+
+
+def unsorted(matrix):
+    """The same matrix with each row's stored entries in reverse order (a valid, non-canonical CSR)."""
+    m = sp.csr_matrix(matrix)
+    order = np.concatenate([np.arange(m.indptr[i], m.indptr[i + 1])[::-1] for i in range(m.shape[0])])
+    return sp.csr_matrix((m.data[order], m.indices[order], m.indptr.copy()), shape=m.shape)
+
+
+def test_read_only_arrays_work_at_array_level():
+    arrays = [np.array(a, copy=True) for a in (X, V, NBRS, E)]
+    for a in arrays:
+        a.flags.writeable = False
+    Xr, Vr, Nr, Er = arrays
+    Gr = vg.cosine_graph(Xr, Vr, Nr, center=True)
+    np.testing.assert_array_equal(Gr.toarray(), vg.cosine_graph(X, V, NBRS, center=True).toarray())
+    Tr = vg.transition_matrix(read_only(unsorted(Gr)))
+    np.testing.assert_allclose(Tr.toarray(), vg.transition_matrix(Gr).toarray(), atol=1e-15)
+    np.testing.assert_allclose(vg.project_velocity(read_only(unsorted(Tr)), Er), vg.project_velocity(Tr, E), atol=1e-15)
+    assert np.isfinite(vg.reconstructability_score(read_only(Tr), read_only(unsorted(Tr))))
+    vg.cosine_graph(Xr, Vr, read_only(unsorted(sp.csr_matrix(adjacency(NBRS, 6)))))
+
+
+def test_tl_reads_uns_graphs_without_sorting_or_writing_them(small_adata):
+    adata = graphed(small_adata)
+    expected = vtl.transition_matrix(adata).toarray()
+    arrows = adata.copy()
+    vtl.velocity_embedding(arrows, basis="umap")
+    T_signed = vtl.transition_matrix(adata, use_negative_cosines=True)  # what velocity_embedding uses
+    for key in ("velocity_graph", "velocity_graph_neg"):
+        adata.uns[key] = read_only(unsorted(adata.uns[key]))
+    before = {key: adata.uns[key].indices.copy() for key in ("velocity_graph", "velocity_graph_neg")}
+    T = vtl.transition_matrix(adata)
+    np.testing.assert_allclose(T.toarray(), expected, atol=1e-7)
+    assert sp.csr_matrix((T.data, T.indices, T.indptr), shape=T.shape).has_canonical_format
+    vtl.velocity_embedding(adata, basis="umap")
+    np.testing.assert_allclose(adata.obsm["velocity_umap"], arrows.obsm["velocity_umap"], atol=1e-6)
+    vtl.velocity_embedding(adata, basis="umap", T=read_only(unsorted(T_signed)))
+    np.testing.assert_allclose(adata.obsm["velocity_umap"], arrows.obsm["velocity_umap"], atol=1e-6)
+    vtl.velocity_confidence(adata)
+    for key, indices in before.items():  # still the caller's unsorted arrays, untouched
+        np.testing.assert_array_equal(adata.uns[key].indices, indices)
+
+
+# -- dense graphs: the documented rule -------------------------------------------------
+
+def test_dense_graph_stores_its_nonzero_entries_only():
+    # Row 0 has neighbours 1 and 2, with similarities 0.5 and exactly 0. As a sparse
+    # matrix with an explicit 0 both are neighbours; as a dense array the 0 cannot be
+    # told from a non-neighbour, so (as documented) only the nonzero entry is stored.
+    sparse = sp.csr_matrix((np.array([0.5, 0.0]), np.array([1, 2]), np.array([0, 2, 2, 2])), shape=(3, 3))
+    with_zero = vg.transition_matrix(sparse)
+    assert with_zero[0].nnz == 2
+    np.testing.assert_allclose(with_zero[0, 2], 1 / (1 + np.exp(0.5 / vg.DEFAULT_SIGMA**2)))
+    dense = vg.transition_matrix(sparse.toarray())
+    assert dense[0].nnz == 1 and dense[0, 1] == 1.0
+
+
+# -- stale and subset objects ------------------------------------------------------------
+
+def test_subset_after_rerunning_velocity_graph_works(small_adata):
+    sub = graphed(small_adata)[:20].copy()
+    vtl.velocity_graph(sub)  # what the error message asks for
+    assert vtl.transition_matrix(sub).shape == (20, 20)
+    vtl.velocity_embedding(sub, basis="umap")
+    assert sub.obsm["velocity_umap"].shape == (20, 2)
+
+
+def test_reconstructability_reads_no_stored_graph(small_adata):
+    # reconstructability computes both graphs from obsp['distances'] (which AnnData
+    # subsets), never from uns: a subset gives the same r as a fresh object without uns.
+    sub = graphed(small_adata)[:20].copy()
+    fresh = ad.AnnData(X=sub.X.copy(), layers={k: v.copy() for k, v in sub.layers.items()},
+                       obsp={"distances": sub.obsp["distances"].copy()}, uns={"velocity_params": {"mode": "stochastic"}})
+    genes = list(sub.var_names[:4])
+    assert vtl.reconstructability(sub, genes) == vtl.reconstructability(fresh, genes)
+
+
+def test_n_neighbors_without_uns_neighbors(small_adata):
+    with_uns, without_uns = small_adata.copy(), without(small_adata, "uns", "neighbors")
+    vtl.velocity_graph(with_uns, n_neighbors=3)
+    vtl.velocity_graph(without_uns, n_neighbors=3)
+    assert (with_uns.uns["velocity_graph"] != without_uns.uns["velocity_graph"]).nnz == 0
+
+
+def test_zero_velocity_neighbour_gives_nan_confidence_like_scvelo(small_adata):
+    from velograph.tl._graph import knn_indices_from_distances
+
+    knn = knn_indices_from_distances(small_adata.obsp["distances"])
+    cell = int(np.bincount(knn.ravel()).argmax())  # the cell that is a neighbour most often
+    adata = small_adata.copy()
+    adata.layers["velocity"] = adata.layers["velocity"].copy()
+    adata.layers["velocity"][cell] = 0.0
+    vtl.velocity_graph(adata)
+    vtl.velocity_confidence(adata)
+    confidence = adata.obs["velocity_confidence"].to_numpy()
+    has_zero_neighbour = (knn == cell).any(axis=1)
+    assert has_zero_neighbour.sum() >= 2
+    np.testing.assert_array_equal(np.isnan(confidence), has_zero_neighbour | (np.arange(30) == cell))

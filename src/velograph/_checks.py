@@ -12,6 +12,8 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
+from ._sparse import canonical_csr, check_structure
+
 
 def as_float_matrix(x, name: str, *, ndim: int = 2, allow_empty: bool = False) -> np.ndarray:
     """Return ``x`` as a finite float64 array of ``ndim`` dimensions (a new array if converted).
@@ -49,16 +51,15 @@ def check_finite(arr: np.ndarray, name: str) -> None:
         raise ValueError(f"{name} contains {what} at {place} ({int(bad.sum())} non-finite values in all)")
 
 
-def same_length(a, b, a_name: str, b_name: str) -> None:
-    if len(a) != len(b):
-        raise ValueError(f"{a_name} has {len(a)} rows but {b_name} has {len(b)}; they must describe the same cells")
-
-
 def square_sparse(m, name: str, *, n: int | None = None, bounded: bool = False) -> sp.csr_matrix:
     """Return ``m`` as a new float64 CSR matrix with sorted indices, checking shape and values.
 
-    ``bounded`` demands values in [-1, 1] (a similarity graph); a float32 rounding
-    margin of 1e-6 is allowed.
+    A sparse ``m`` is checked first (``indptr`` and index ranges, O(stored entries)),
+    before anything reads through its indices; its stored entries, explicit zeros
+    included, are kept. A dense ``m`` becomes the CSR of its **nonzero** entries: a
+    dense array cannot mark a stored 0, so an entry that is exactly 0 is not stored
+    (for a graph: not a neighbour). ``bounded`` demands values in [-1, 1] (a
+    similarity graph); a float32 rounding margin of 1e-6 is allowed.
     """
     if not (sp.issparse(m) or isinstance(m, np.ndarray)):
         raise TypeError(f"{name} must be a scipy sparse matrix or a 2-D numpy array, got {type(m).__name__}")
@@ -71,9 +72,9 @@ def square_sparse(m, name: str, *, n: int | None = None, bounded: bool = False) 
     dtype = m.dtype
     if dtype == object or not (np.issubdtype(dtype, np.number) or dtype == bool):
         raise TypeError(f"{name} must hold numbers, got dtype {dtype}")
-    out = sp.csr_matrix(m, dtype=np.float64, copy=True)
-    out.sum_duplicates()
-    out.sort_indices()
+    if sp.issparse(m):
+        check_structure(m, name)
+    out = canonical_csr(m, dtype=np.float64)
     if not np.isfinite(out.data).all():
         bad = int(np.flatnonzero(~np.isfinite(out.data))[0])
         row = int(np.searchsorted(out.indptr, bad, side="right") - 1)
@@ -93,6 +94,15 @@ def positive_scalar(x, name: str) -> float:
     if not np.isfinite(x) or x <= 0:
         raise ValueError(f"{name} must be a positive, finite number, got {x}")
     return x
+
+
+def positive_int(x, name: str) -> int:
+    """``x`` as a positive Python int; bools, floats, strings and numbers < 1 raise an error naming ``name``."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {type(x).__name__} {x!r}")
+    if x < 1:
+        raise ValueError(f"{name} must be a positive integer, got {x}")
+    return int(x)
 
 
 def choice(value, name: str, options) -> None:

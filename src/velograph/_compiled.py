@@ -12,24 +12,98 @@ float64 for the array-level functions (exact to ~1e-15), float32 for
 Cells are visited in a locality order (reverse Cuthill-McKee of the neighbour
 graph) so that the states of a cell's neighbours are still in cache when the
 next cell needs them; numba runs the cells in parallel threads (no process pool).
-The readable NumPy version is ``velograph.graph._pair_similarities_numpy``; the
-tests check that both agree.
+The readable NumPy versions of these kernels live in ``velograph.reference``: they
+are never run by the library, and the tests check that both agree.
+
+Every kernel trusts the indices it is given: callers check them first
+(``velograph._sparse``), in O(stored entries). Every kernel is called through
+:func:`serialised`, which holds one process-wide lock: numba's ``workqueue``
+threading layer (its fallback when neither OpenMP nor TBB is present) aborts the
+process when two Python threads launch parallel kernels at once, and each kernel
+already uses every core, so serialising costs nothing measurable (8 threads calling
+``cosine_graph`` on 2 cores: 0.23 s with or without the lock under OpenMP).
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import threading
 
 import numba
 import numpy as np
+
+_LOCK = threading.Lock()
+
+
+def serialised(kernel):
+    """``kernel`` behind the process-wide lock (the un-locked kernel stays in ``.kernel``)."""
+
+    @functools.wraps(kernel.py_func)
+    def call(*args):
+        with _LOCK:
+            return kernel(*args)
+
+    call.kernel = kernel
+    return call
+
 
 # reassoc/contract let LLVM vectorise the running sums (changing only the last bits
 # of a sum); NaN and inf keep their IEEE meaning (no nnan/ninf flags).
 _FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 
 
+def exponent_limits(dtype):
+    """(lo, hi): sums of squares outside [lo, hi] are recomputed on scaled vectors.
+
+    lo = tiny^0.8 and hi = max^0.8 of the float type (1e-246 and 4e246 in float64,
+    5e-31 and 2e30 in float32): inside, no square, sum or product can overflow and
+    subnormal squares cannot matter; outside (extreme scales, or a zero vector) the
+    pair is recomputed exactly as the scale-free :func:`_scaled_similarity`.
+    """
+    info = np.finfo(dtype)
+    return float(info.tiny) ** 0.8, float(info.max) ** 0.8
+
+
+@numba.njit(cache=True)
+def _scaled_similarity(x_i, x_j, w_i, w_norm, center, stabilize):  # pragma: no cover
+    """One pair in float64 on a displacement scaled to max |d_g| in [0.5, 1): no over- or underflow.
+
+    d = f(x_j/2 - x_i/2) (halving is exact and cannot overflow; the similarity does not
+    depend on a positive factor), then d * 2^-e with 2^(e-1) <= max |d| < 2^e.
+    """
+    n_genes = x_i.shape[0]
+    largest = 0.0
+    for g in range(n_genes):
+        delta = 0.5 * np.float64(x_j[g]) - 0.5 * np.float64(x_i[g])
+        if stabilize:
+            delta = math.sqrt(abs(delta))
+        largest = max(largest, abs(delta))
+    if largest == 0.0 or w_norm == 0.0:
+        return 0.0
+    factor = math.ldexp(1.0, -math.frexp(largest)[1])
+    total = 0.0
+    for g in range(n_genes):
+        delta = 0.5 * np.float64(x_j[g]) - 0.5 * np.float64(x_i[g])
+        if stabilize:
+            delta = math.copysign(math.sqrt(abs(delta)), delta)
+        total += delta * factor
+    mean = total / n_genes if center else 0.0
+    s2 = 0.0
+    dot = 0.0
+    for g in range(n_genes):
+        delta = 0.5 * np.float64(x_j[g]) - 0.5 * np.float64(x_i[g])
+        if stabilize:
+            delta = math.copysign(math.sqrt(abs(delta)), delta)
+        c = delta * factor - mean
+        s2 += c * c
+        dot += c * np.float64(w_i[g])
+    norm = math.sqrt(s2) * w_norm
+    return min(1.0, max(-1.0, dot / norm)) if norm > 0.0 else 0.0
+
+
 @numba.njit(parallel=True, cache=True, fastmath=_FASTMATH)
-def csr_pair_similarities(X, W, w_norm, indptr, indices, order, center, stabilize, out):  # pragma: no cover
+def _csr_pair_similarities(X, W, w_norm, indptr, indices, order, center, stabilize, lo, hi, out):  # pragma: no cover
     n_genes = X.shape[1]
     for r in numba.prange(order.shape[0]):
         i = order[r]
@@ -58,12 +132,32 @@ def csr_pair_similarities(X, W, w_norm, indptr, indices, order, center, stabiliz
                 c = d[g] - mean
                 s2 += c * c
                 dot += c * w_i[g]
-            norm = math.sqrt(np.float64(s2)) * w_norm[i]
-            out[p] = min(1.0, max(-1.0, np.float64(dot) / norm)) if norm > 0.0 else 0.0
+            if s2 >= lo and s2 <= hi:  # also False for NaN (an overflowed sum)
+                norm = math.sqrt(np.float64(s2)) * w_norm[i]
+                out[p] = min(1.0, max(-1.0, np.float64(dot) / norm)) if norm > 0.0 else 0.0
+            else:  # a zero displacement (rare), or extreme scales: recompute scale-free
+                out[p] = _scaled_similarity(x_i, x_j, w_i, w_norm[i], center, stabilize)
+
+
+csr_pair_similarities = serialised(_csr_pair_similarities)
+
+
+@numba.njit(cache=True)
+def _length(v):  # pragma: no cover
+    """Euclidean length without over- or underflow (scaled by the largest component)."""
+    largest = 0.0
+    for k in range(v.shape[0]):
+        largest = max(largest, abs(v[k]))
+    if largest == 0.0:
+        return 0.0
+    squares = 0.0
+    for k in range(v.shape[0]):
+        squares += (v[k] / largest) ** 2
+    return largest * math.sqrt(squares)
 
 
 @numba.njit(parallel=True, cache=True)
-def csr_project(T_data, indptr, indices, X_emb, correction, out):  # pragma: no cover
+def _csr_project(T_data, indptr, indices, X_emb, correction, out):  # pragma: no cover
     """nu_i = sum_j p_ij u_ij - c_i over stored off-diagonal j, u_ij unit directions.
 
     correction: 0 none, 1 uniform (1/n_i), 2 mean(p). Rows without neighbours are NaN.
@@ -79,11 +173,9 @@ def csr_project(T_data, indptr, indices, X_emb, correction, out):  # pragma: no 
             j = indices[p]
             if j == i:
                 continue
-            length = 0.0
             for k in range(dims):
                 direction[k] = X_emb[j, k] - X_emb[i, k]
-                length += direction[k] * direction[k]
-            length = math.sqrt(length)
+            length = _length(direction)
             count += 1
             weight_sum += T_data[p]
             if length > 0.0:
@@ -103,24 +195,40 @@ def csr_project(T_data, indptr, indices, X_emb, correction, out):  # pragma: no 
             out[i, k] = expected[k] - factor * total[k]
 
 
+csr_project = serialised(_csr_project)
+
+
 @numba.njit(parallel=True, cache=True)
-def prepare_velocities(V, center, stabilize, out, norms):  # pragma: no cover
-    """out[i] = f(V[i]) - mean(f(V[i])) (centring optional), norms[i] = ||out[i]||; f = sign*sqrt if stabilize."""
+def _prepare_velocities(V, center, stabilize, out, norms):  # pragma: no cover
+    """out[i] = u - mean(u) (centring optional), norms[i] = ||out[i]||, with u = f(V[i]) * 2^-e.
+
+    f = sign*sqrt if stabilize; 2^-e scales the largest |f(V[i])| into [0.5, 1), exactly
+    (a power of two), so that no square under- or overflows whatever the units of V:
+    the similarity does not depend on a positive factor of the velocity.
+    """
     n, n_genes = V.shape
     for i in numba.prange(n):
-        total = 0.0
+        largest = 0.0
         for g in range(n_genes):
             w = V[i, g]
             if stabilize:
                 w = np.copysign(np.sqrt(np.abs(w)), w)
             out[i, g] = w
-            total += w
+            largest = max(largest, abs(np.float64(w)))
+        factor = math.ldexp(1.0, -math.frexp(largest)[1]) if largest > 0.0 else 1.0
+        total = 0.0
+        for g in range(n_genes):
+            out[i, g] = out[i, g] * factor
+            total += out[i, g]
         mean = total / n_genes if center else 0.0
         squares = 0.0
         for g in range(n_genes):
             out[i, g] = out[i, g] - mean
             squares += np.float64(out[i, g]) * np.float64(out[i, g])
         norms[i] = math.sqrt(squares)
+
+
+prepare_velocities = serialised(_prepare_velocities)
 
 
 @numba.njit(cache=True)
@@ -148,7 +256,7 @@ def _two_hop_row(i, indices, marker, buffer):  # pragma: no cover
 
 
 @numba.njit(parallel=True, cache=True)
-def two_hop(indices, n_chunks, counts, indptr, out, fill):  # pragma: no cover
+def _two_hop(indices, n_chunks, counts, indptr, out, fill):  # pragma: no cover
     """Two-hop neighbourhoods of all cells: counts per row (fill=False), or the sorted rows (fill=True).
 
     Rows are split into n_chunks blocks, each with its own marker array of n stamps,
@@ -167,43 +275,80 @@ def two_hop(indices, n_chunks, counts, indptr, out, fill):  # pragma: no cover
                 counts[i] = count
 
 
-@numba.njit(parallel=True, cache=True)
-def signed_kernel(pos_indptr, pos_indices, pos_data, neg_indptr, neg_indices, neg_data, self_prob, scale,
-                  negative_weights, indptr, indices, data):  # pragma: no cover
-    """scVelo's default kernel, row by row, into a preallocated CSR (indptr already counted).
+two_hop = serialised(_two_hop)
 
-    Each row merges the positive and negative similarities (disjoint, sorted) with the
-    diagonal (present where self_prob > 0), maps them to weights and divides by the
-    sum of absolute weights. negative_weights=False: e^{scale pi} everywhere (diagonal
-    e^{scale s}); True: sign(pi)(e^{scale |pi|} - 1) (diagonal e^{scale s} - 1).
+
+@numba.njit(parallel=True, cache=True)
+def _signed_kernel(pos_indptr, pos_indices, pos_data, neg_indptr, neg_indices, neg_data, self_prob,
+                   self_transitions, scale, negative_weights, fill, counts, indptr, indices, data):  # pragma: no cover
+    """scVelo's default kernel, row by row: count the entries of each row (fill=False), then
+    write them into a CSR whose indptr is the cumulative count, divided by the row's sum of
+    absolute weights (fill=True). Both passes make the same decisions, so a row never
+    writes more than it counted.
+
+    It reproduces scVelo's sparse arithmetic for any canonical input: with
+    ``self_transitions`` the diagonal of the positive graph is replaced by s_i (scipy's
+    setdiag); positive p and negative q at the same column add up; a sum that is exactly 0
+    is dropped (scipy drops zeros after an addition). negative_weights=False:
+    expm1(scale p) + expm1(scale q) + 1 (= e^{scale p} alone); True:
+    expm1(scale p) - expm1(-scale q) (a signed weight, no +1).
     """
     n = len(self_prob)
     for i in numba.prange(n):
         a, a_end = pos_indptr[i], pos_indptr[i + 1]
         b, b_end = neg_indptr[i], neg_indptr[i + 1]
-        diagonal_pending = self_prob[i] > 0
-        out = indptr[i]
+        diagonal_pending = self_transitions
+        out = indptr[i] if fill else 0
         total = 0.0
-        while a < a_end or b < b_end or diagonal_pending:
+        while True:
+            if self_transitions and a < a_end and pos_indices[a] == i:
+                a += 1  # replaced by the self-transition probability
+                continue
             next_a = pos_indices[a] if a < a_end else n
             next_b = neg_indices[b] if b < b_end else n
-            if diagonal_pending and i <= next_a and i <= next_b:
-                column, value = i, self_prob[i]
+            next_d = i if diagonal_pending else n
+            column = min(next_a, next_b, next_d)
+            if column >= n:
+                break
+            has_p = False
+            p = 0.0
+            if next_d == column:
+                p = self_prob[i]
+                has_p = True
                 diagonal_pending = False
-            elif next_a < next_b:
-                column, value = next_a, np.float64(pos_data[a])
+            if next_a == column:
+                p = np.float64(pos_data[a])
+                has_p = True
                 a += 1
-            else:
-                column, value = next_b, np.float64(neg_data[b])
+            has_q = next_b == column
+            q = np.float64(neg_data[b]) if has_q else 0.0
+            if has_q:
                 b += 1
+            # the weight, and whether scipy would keep the entry (its pre-+1 sum is not 0)
             if negative_weights:
-                weight = math.copysign(math.expm1(scale * abs(value)), value)
+                weight = (math.expm1(scale * p) if has_p else 0.0) - (math.expm1(-scale * q) if has_q else 0.0)
+                keep = weight != 0.0
+            elif has_p and has_q:
+                weight = math.expm1(scale * p) + math.expm1(scale * q)
+                keep = weight != 0.0
+                weight += 1.0
             else:
-                weight = math.exp(scale * value)
-            indices[out] = column
-            data[out] = weight
-            total += abs(weight)
+                value = p if has_p else q
+                keep = scale * value != 0.0  # expm1(x) == 0 exactly when x == 0
+                weight = math.exp(scale * value) if fill else 0.0
+            if not keep:
+                continue
+            if fill:
+                indices[out] = column
+                data[out] = weight
+                total += abs(weight)
             out += 1
-        if total > 0:
-            for p in range(indptr[i], out):
-                data[p] /= total
+        if fill:
+            if total > 0:
+                for e in range(indptr[i], out):
+                    data[e] /= total
+        else:
+            counts[i] = out
+
+
+signed_kernel = serialised(_signed_kernel)

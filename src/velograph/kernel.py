@@ -8,14 +8,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._checks import positive_scalar, square_sparse
+from ._sparse import row_of_each_entry
 
 #: The default kernel width: sigma^2 = 0.1, i.e. scVelo's ``scale=10`` (lambda = 1/sigma^2).
 DEFAULT_SIGMA = math.sqrt(0.1)
-
-
-def row_of_each_entry(matrix: sp.csr_matrix) -> np.ndarray:
-    """The row index of every stored entry of a CSR matrix (the COO row array)."""
-    return np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
 
 
 def transition_matrix(graph, sigma=DEFAULT_SIGMA) -> sp.csr_matrix:
@@ -29,13 +25,20 @@ def transition_matrix(graph, sigma=DEFAULT_SIGMA) -> sp.csr_matrix:
 
     Parameters
     ----------
-    graph : n x n sparse matrix (or dense array) of similarities in [-1, 1]
-        For example the output of :func:`velograph.cosine_graph`.
+    graph : n x n sparse matrix of similarities in [-1, 1]
+        For example the output of :func:`velograph.cosine_graph`. Its stored entries,
+        explicit zeros included, are the neighbours N_i. A dense array is accepted,
+        but it cannot mark a stored 0: its **nonzero** entries become N_i, so a
+        neighbour whose similarity is exactly 0 is dropped (and a row of zeros has no
+        neighbours). Pass a sparse matrix to keep such neighbours.
     sigma : float > 0
         Kernel width sigma (dimensionless, like pi). Small sigma sends almost all
         probability to the best-aligned neighbour; large sigma tends to the
         uniform distribution over N_i. The default sigma^2 = 0.1 equals scVelo's
-        ``scale=10``, because scVelo writes the kernel as exp(scale * pi).
+        ``scale=10``, because scVelo writes the kernel as exp(scale * pi). Any
+        positive finite sigma works: as sigma -> 0 each row tends to the uniform
+        distribution over its best-aligned neighbours (ties share), as sigma -> inf to
+        the uniform distribution over N_i; neither limit overflows.
 
     Returns
     -------
@@ -46,12 +49,13 @@ def transition_matrix(graph, sigma=DEFAULT_SIGMA) -> sp.csr_matrix:
     sigma = positive_scalar(sigma, "sigma")
     T = square_sparse(graph, "graph", bounded=True)
     rows = row_of_each_entry(T)
-    logits = T.data / sigma**2
-    # Subtracting each row's largest logit leaves exp(.)/z_i unchanged and keeps
-    # exp from overflowing when sigma is small.
+    # Subtracting each row's largest similarity leaves exp(.)/z_i unchanged and keeps
+    # exp from overflowing when sigma is small; dividing by sigma twice (never forming
+    # sigma^2) keeps sigma = 1e-155 from giving 0/0 and sigma = 1e200 from overflowing.
     row_max = np.full(T.shape[0], -np.inf)
-    np.maximum.at(row_max, rows, logits)
-    weights = np.exp(logits - row_max[rows])
+    np.maximum.at(row_max, rows, T.data)
+    with np.errstate(over="ignore", under="ignore"):  # -inf (weight 0) is the intended limit
+        weights = np.exp((T.data - row_max[rows]) / sigma / sigma)
     z = np.bincount(rows, weights=weights, minlength=T.shape[0])
     T.data = weights / z[rows]
     return T

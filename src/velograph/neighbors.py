@@ -12,22 +12,22 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .kernel import row_of_each_entry
+from ._sparse import canonical_csr, check_index_range, check_structure, row_of_each_entry
 
 
 def neighbor_pairs(neighbors, n_cells: int, name: str = "neighbors") -> tuple[np.ndarray, np.ndarray]:
     """Return (rows, cols) of every neighbour pair, in CSR order.
 
-    Raises ValueError for indices out of range, negative, repeated within a row,
-    or equal to the cell itself (the similarity of a cell to itself is undefined:
-    its displacement is zero).
+    Raises ValueError for indices out of range, negative, not finite, repeated within
+    a row, or equal to the cell itself (the similarity of a cell to itself is
+    undefined: its displacement is zero), and for a dense n x n adjacency matrix
+    (pass it as a sparse matrix). A sparse matrix's structure is checked before use.
     """
     if sp.issparse(neighbors):
         if neighbors.shape != (n_cells, n_cells):
             raise ValueError(f"{name} as a sparse matrix must be {n_cells} x {n_cells}, got {neighbors.shape}")
-        pattern = sp.csr_matrix(neighbors, copy=True)
-        pattern.sum_duplicates()
-        pattern.sort_indices()
+        check_structure(neighbors, name)
+        pattern = canonical_csr(neighbors)
         rows = row_of_each_entry(pattern)
         cols = pattern.indices.astype(np.int64)
     else:
@@ -37,9 +37,27 @@ def neighbor_pairs(neighbors, n_cells: int, name: str = "neighbors") -> tuple[np
                 f"{name} must be an (n_cells, k) index array with n_cells={n_cells} rows "
                 f"or an n x n sparse matrix, got shape {idx.shape}"
             )
+        if n_cells > 1 and idx.shape == (n_cells, n_cells):
+            # k = n would list every cell, the cell itself included: this is an adjacency matrix.
+            raise ValueError(
+                f"{name} is a dense {n_cells} x {n_cells} array: an adjacency matrix, not an (n_cells, k) index "
+                f"array. Pass it as a sparse matrix (scipy.sparse.csr_matrix({name})), whose stored entries "
+                "mark the neighbours, or pass the (n_cells, k) indices of each cell's neighbours"
+            )
         if idx.size and not np.issubdtype(idx.dtype, np.integer):
-            if not (np.issubdtype(idx.dtype, np.floating) and np.all(idx == np.round(idx))):
+            if not np.issubdtype(idx.dtype, np.floating):
                 raise TypeError(f"{name} must hold integer cell indices, got dtype {idx.dtype}")
+            if not np.isfinite(idx).all():
+                bad = np.argwhere(~np.isfinite(idx))[0]
+                raise ValueError(f"{name}[{bad[0]}, {bad[1]}] = {idx[bad[0], bad[1]]} is not a cell index "
+                                 f"(indices must be finite integers in 0..{n_cells - 1})")
+            if not np.all(idx == np.round(idx)):
+                raise TypeError(f"{name} must hold integer cell indices, got dtype {idx.dtype}")
+            if idx.size and (idx.min() < 0 or idx.max() >= n_cells):
+                bad = np.argwhere((idx < 0) | (idx >= n_cells))[0]
+                raise ValueError(
+                    f"{name}[{bad[0]}, {bad[1]}] = {idx[bad[0], bad[1]]:g} is not a cell index in 0..{n_cells - 1}"
+                )
             idx = idx.astype(np.int64)
         if idx.size and (idx.min() < 0 or idx.max() >= n_cells):
             bad = np.argwhere((idx < 0) | (idx >= n_cells))[0]
@@ -85,9 +103,12 @@ def recursive_neighbors(indices: np.ndarray, n_recurse: int) -> sp.csr_matrix:
 
     With A the kNN adjacency plus the identity, the r-hop neighbourhood of i is the
     support of row i of A^r: {i} u K(i) u K(K(i)) u ... . This is scVelo's
-    ``get_iterative_indices`` for all cells at once.
+    ``get_iterative_indices`` for all cells at once. The indices are checked to lie in
+    0..n-1 before the compiled two-hop kernel reads through them.
     """
+    indices = np.asarray(indices)
     n, k = indices.shape
+    check_index_range(indices, n, "the kNN index array", "cell index")
     if n_recurse == 2 and n > 0 and k > 0:
         return _two_hop_compiled(np.ascontiguousarray(indices, dtype=np.int64))
     adjacency = knn_pattern(indices, include_self=True).astype(np.float32)

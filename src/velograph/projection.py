@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._checks import as_float_matrix, choice, positive_scalar, square_sparse
-from .kernel import row_of_each_entry
+from ._sparse import check_compressed, indptr_from_rows, row_of_each_entry
 
 CORRECTIONS = ("uniform", "mean", None)
 
@@ -24,23 +24,39 @@ def _neighbour_directions(T, X_emb, name="T"):
     (x_j - x_i)/‖x_j - x_i‖ for pair p = (i, j), and 0 when x_j == x_i
     (a zero displacement has no direction).
     """
-    X_emb = as_float_matrix(X_emb, "X_emb")
-    T = square_sparse(T, name, n=X_emb.shape[0])
+    T, X_emb = _checked(T, X_emb, name)
     rows = row_of_each_entry(T)
     # The diagonal is not a neighbour (its displacement is zero). Off-diagonal
     # entries stored with weight 0 stay: they are neighbours with zero weight.
     keep = rows != T.indices
     rows = rows[keep]
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=T.shape[0]))])
+    indptr = indptr_from_rows(rows, T.shape[0])
     T = sp.csr_matrix((T.data[keep], T.indices[keep], indptr), shape=T.shape)
     delta_hat, distance = _unit_vectors(X_emb[T.indices] - X_emb[rows])
     return T, rows, delta_hat, distance
 
 
+def _checked(T, X_emb, name="T"):
+    """(T as a new canonical float64 CSR, X_emb as finite float64), with one cell per row of both."""
+    X_emb = as_float_matrix(X_emb, "X_emb")
+    T = square_sparse(T, name)
+    if T.shape[0] != X_emb.shape[0]:
+        raise ValueError(f"X_emb has {X_emb.shape[0]} rows but {name} is {T.shape[0]} x {T.shape[1]}: "
+                         "both must describe the same cells")
+    return T, X_emb
+
+
 def _unit_vectors(displacement):
-    """(unit vectors, lengths) of the rows of ``displacement``; a zero row stays zero (no direction)."""
-    length = np.linalg.norm(displacement, axis=1)
-    unit = np.divide(displacement, length[:, None], out=np.zeros_like(displacement), where=length[:, None] > 0)
+    """(unit vectors, lengths) of the rows of ``displacement``; a zero row stays zero (no direction).
+
+    Lengths are computed on rows scaled by their largest |component|, so that tiny or
+    huge (but finite) coordinates neither underflow to 0 nor overflow to inf.
+    """
+    largest = np.abs(displacement).max(axis=1) if displacement.size else np.zeros(len(displacement))
+    scaled = np.divide(displacement, largest[:, None], out=np.zeros_like(displacement), where=largest[:, None] > 0)
+    length = largest * np.linalg.norm(scaled, axis=1)
+    unit = np.divide(scaled, np.linalg.norm(scaled, axis=1)[:, None], out=np.zeros_like(displacement),
+                     where=largest[:, None] > 0)
     return unit, length
 
 
@@ -77,39 +93,34 @@ def project_velocity(T, X_emb, *, correction="uniform") -> np.ndarray:
     is defined). Inputs are not modified.
     """
     choice(correction, "correction", CORRECTIONS)
-    X_emb = as_float_matrix(X_emb, "X_emb")
-    T = square_sparse(T, "T", n=X_emb.shape[0])
-    return _project(T, X_emb, correction)
+    T, X_emb = _checked(T, X_emb)
+    return project_velocity_csr(T, X_emb, correction=correction)
 
 
-def _project(T: sp.csr_matrix, X_emb: np.ndarray, correction, engine=None) -> np.ndarray:
-    """project_velocity on checked inputs: the compiled kernel, or the readable NumPy version."""
-    from .graph import default_engine
+def project_velocity_csr(T: sp.csr_matrix, X_emb: np.ndarray, *, correction="uniform") -> np.ndarray:
+    """:func:`project_velocity` for callers that already hold a CSR ``T`` and a finite ``X_emb``.
 
-    if (engine or default_engine()) == "numba":
-        from ._compiled import csr_project
+    The internal entry point of ``velograph.tl.velocity_embedding``: ``T`` is not copied or
+    converted (at a million cells that matters), only checked for what the compiled
+    kernel relies on (an n x n shape matching ``X_emb``, a consistent ``indptr``,
+    column indices in range: O(stored entries)). Stored entries count as neighbours
+    whatever their value, so drop explicit zeros first if they are not neighbours.
+    The arithmetic is :func:`velograph.reference.project_velocity_numpy`, compiled.
+    """
+    from ._compiled import csr_project
 
-        out = np.empty(X_emb.shape, dtype=np.float64)
-        code = {None: 0, "uniform": 1, "mean": 2}[correction]
-        csr_project(np.asarray(T.data, dtype=np.float64), T.indptr.astype(np.int64), T.indices.astype(np.int64),
-                    np.ascontiguousarray(X_emb, dtype=np.float64), code, out)
-        return out
-    T, rows, delta_hat, _ = _neighbour_directions(T, X_emb)
-    n = T.shape[0]
-    expected = _row_sums(rows, T.data[:, None] * delta_hat, n)
-    n_i = np.diff(T.indptr).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if correction is None:
-            nu = expected
-        else:
-            total = _row_sums(rows, delta_hat, n)
-            if correction == "uniform":
-                factor = 1.0 / n_i
-            else:
-                factor = np.bincount(rows, weights=T.data, minlength=n) / n_i
-            nu = expected - factor[:, None] * total
-    nu[n_i == 0] = np.nan
-    return nu
+    choice(correction, "correction", CORRECTIONS)
+    X_emb = np.ascontiguousarray(X_emb, dtype=np.float64)
+    n = X_emb.shape[0]
+    if not sp.issparse(T) or T.format != "csr" or T.shape != (n, n):
+        raise ValueError(f"T must be a CSR matrix of shape ({n}, {n}) (one row and column per row of X_emb), "
+                         f"got {type(T).__name__} of shape {getattr(T, 'shape', None)}")
+    check_compressed(T.indptr, T.indices, n, n, "T")
+    out = np.empty(X_emb.shape, dtype=np.float64)
+    code = {None: 0, "uniform": 1, "mean": 2}[correction]
+    csr_project(np.asarray(T.data, dtype=np.float64), T.indptr.astype(np.int64), T.indices.astype(np.int64),
+                X_emb, code, out)
+    return out
 
 
 NORMALIZATIONS = ("blog", "weights")

@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._checks import choice, square_sparse
+from ._sparse import row_of_each_entry
 
 OVER = ("all", "neighbors")
 
@@ -15,37 +16,63 @@ OVER = ("all", "neighbors")
 def row_correlations(A, B, *, over="all") -> np.ndarray:
     r"""Pearson correlation of row i of A with row i of B, for every i, without densifying.
 
-    With m_i entries compared per row, and sums over them (entries not stored are 0):
+    Over the m_i entries compared in row i (entries not stored are 0), with means
+    mu_a, mu_b and deviations e_j = a_j - mu_a, f_j = b_j - mu_b:
 
-    .. math:: \mathrm{corr}_i = \frac{m_i S_{ab} - S_a S_b}
-              {\sqrt{(m_i S_{aa} - S_a^2)(m_i S_{bb} - S_b^2)}}
+    .. math:: \mathrm{corr}_i = \frac{\sum_j e_j f_j}{\sqrt{\sum_j e_j^2 \, \sum_j f_j^2}}
 
     ``over="all"``: m_i = N, every column, the zeros of non-neighbours included
     (the blog's "row vector ... to all other cells"). ``over="neighbors"``:
-    m_i = number of columns stored in row i of A or of B. A row that is constant
-    over the compared entries has no correlation: NaN.
+    m_i = number of columns stored in row i of A or of B.
+
+    Computed in two passes (means first, then sums of products of deviations, with the
+    corrected two-pass term -(sum e)(sum f)/m of Chan, Golub and LeVeque), never as the
+    one-pass m S_aa - S_a^2, which loses every digit on nearly constant rows (a
+    transition matrix with a huge sigma). Columns outside the stored union each add
+    mu_a mu_b to the covariance and mu_a^2, mu_b^2 to the variances, so nothing N x N
+    is built: O(stored entries). A row that is constant over the compared entries (up to
+    rounding) has no correlation: NaN.
     """
     choice(over, "over", OVER)
     A = square_sparse(A, "T_full")
     B = square_sparse(B, "T_sub", n=A.shape[0])
     n = A.shape[0]
-    s_a, s_b = np.asarray(A.sum(axis=1)).ravel(), np.asarray(B.sum(axis=1)).ravel()
-    s_aa = np.asarray(A.multiply(A).sum(axis=1)).ravel()
-    s_bb = np.asarray(B.multiply(B).sum(axis=1)).ravel()
-    s_ab = np.asarray(A.multiply(B).sum(axis=1)).ravel()
-    if over == "all":
-        m = np.full(n, float(n))
-    else:
-        pattern_a = sp.csr_matrix((np.ones(A.nnz), A.indices, A.indptr), shape=A.shape)
-        pattern_b = sp.csr_matrix((np.ones(B.nnz), B.indices, B.indptr), shape=B.shape)
-        m = np.diff((pattern_a + pattern_b).indptr).astype(np.float64)
-    cov = m * s_ab - s_a * s_b
-    var = (m * s_aa - s_a**2) * (m * s_bb - s_b**2)
+    rows, a, b = _on_union(A, B)
+    union = np.bincount(rows, minlength=n).astype(np.float64)
+    m = np.full(n, float(n)) if over == "all" else union
+    outside = m - union  # compared entries that are 0 in both rows
     with np.errstate(invalid="ignore", divide="ignore"):
-        # Relative tolerance: a variance that is rounding noise means a constant row.
-        scale = (m * s_aa) * (m * s_bb)
-        corr = np.where(var > 1e-24 * scale, cov / np.sqrt(np.maximum(var, 0)), np.nan)
+        mean_a = np.bincount(rows, weights=a, minlength=n) / m
+        mean_b = np.bincount(rows, weights=b, minlength=n) / m
+        e, f = a - mean_a[rows], b - mean_b[rows]
+        sum_e = np.bincount(rows, weights=e, minlength=n) - outside * mean_a
+        sum_f = np.bincount(rows, weights=f, minlength=n) - outside * mean_b
+        var_a = np.bincount(rows, weights=e * e, minlength=n) + outside * mean_a**2 - sum_e**2 / m
+        var_b = np.bincount(rows, weights=f * f, minlength=n) + outside * mean_b**2 - sum_f**2 / m
+        cov = np.bincount(rows, weights=e * f, minlength=n) + outside * mean_a * mean_b - sum_e * sum_f / m
+        # A constant row leaves only rounding noise in its variance, of relative size
+        # ~(m eps)^2 of the sum of squares: treat anything below 16 (m eps)^2 as zero.
+        tolerance = 16 * (m * np.finfo(np.float64).eps) ** 2
+        defined = (var_a > tolerance * np.bincount(rows, weights=a * a, minlength=n)) & \
+                  (var_b > tolerance * np.bincount(rows, weights=b * b, minlength=n)) & (m > 1)
+        corr = np.where(defined, cov / np.sqrt(np.abs(var_a * var_b)), np.nan)
     return np.clip(corr, -1.0, 1.0)
+
+
+def _on_union(A: sp.csr_matrix, B: sp.csr_matrix):
+    """(rows, a, b) over the union of the stored entries of two canonical CSR matrices, in CSR order.
+
+    a and b hold each matrix's value at every union position (0 where it stores nothing).
+    """
+    n = A.shape[0]
+    key_a = row_of_each_entry(A) * np.int64(n) + A.indices
+    key_b = row_of_each_entry(B) * np.int64(n) + B.indices
+    keys = np.union1d(key_a, key_b)
+    a = np.zeros(len(keys))
+    b = np.zeros(len(keys))
+    a[np.searchsorted(keys, key_a)] = A.data
+    b[np.searchsorted(keys, key_b)] = B.data
+    return keys // n, a, b
 
 
 def reconstructability_score(T_full, T_sub, *, over="all", per_cell=False):

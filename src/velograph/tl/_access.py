@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .._sparse import check_structure
+
 PRODUCERS = {
     "Ms": "scv.pp.moments(adata)",
     "Mu": "scv.pp.moments(adata)",
@@ -48,20 +50,53 @@ def distances(adata) -> sp.csr_matrix:
             "no neighbour graph: adata.obsp['distances'] not found; run sc.pp.neighbors(adata) "
             "(or scv.pp.neighbors(adata)) first"
         )
-    D = sp.csr_matrix(D)
+    where = "adata.obsp['distances']" if "distances" in adata.obsp else "adata.uns['neighbors']['distances']"
+    if not sp.issparse(D):
+        D = sp.csr_matrix(np.asarray(D))  # a dense array: its nonzero entries are the neighbours
     if D.shape != (adata.n_obs, adata.n_obs):
         raise ValueError(
-            f"adata.obsp['distances'] is {D.shape[0]} x {D.shape[1]} but adata has {adata.n_obs} cells; "
+            f"{where} is {D.shape[0]} x {D.shape[1]} but adata has {adata.n_obs} cells; "
             "the neighbour graph belongs to another object (e.g. before subsetting): rerun sc.pp.neighbors(adata)"
         )
+    check_structure(D, where)
+    D = sp.csr_matrix(D)
+    if not np.isfinite(D.data[: D.indptr[-1]]).all():
+        raise ValueError(f"{where} contains NaN or inf distances; rerun sc.pp.neighbors(adata)")
     return D
 
 
+def stored_square(adata, M, where: str, rerun: str) -> sp.csr_matrix:
+    """A cells x cells matrix read from ``adata`` (uns, obsp or a caller's argument), checked before use.
+
+    A shape other than n_obs x n_obs means it was computed on another object, typically
+    before ``adata[cells].copy()`` (AnnData subsets obsp and obsm, but not uns): the error
+    says to ``rerun``. Then the sparse structure is checked (indices in range), so that no
+    compiled kernel reads outside the arrays.
+    """
+    if not sp.issparse(M):
+        if isinstance(M, np.ndarray) and M.ndim == 2:
+            M = sp.csr_matrix(M)
+        else:
+            raise TypeError(f"{where} must be a scipy sparse matrix, got {type(M).__name__}")
+    n = adata.n_obs
+    if M.shape != (n, n):
+        raise ValueError(f"{where} is {M.shape[0]} x {M.shape[1]} but adata has {n} cells: it belongs to another "
+                         f"object, e.g. it was computed before subsetting (adata[cells].copy() subsets obsp and "
+                         f"obsm, not uns). {rerun}")
+    check_structure(M, where)
+    return M
+
+
 def embedding(adata, basis: str) -> np.ndarray:
+    if not isinstance(basis, str):
+        raise TypeError(f"basis must be the name of an embedding such as 'umap', got {type(basis).__name__}")
     key = f"X_{basis}"
     if key not in adata.obsm:
         makers = {"umap": "sc.tl.umap(adata)", "tsne": "sc.tl.tsne(adata)", "pca": "sc.pp.pca(adata)"}
-        raise KeyError(f"adata.obsm['{key}'] not found: run {makers.get(basis, 'the embedding')} first")
+        present = [k[2:] for k in adata.obsm if k.startswith("X_")]
+        listed = ", ".join(repr(b) for b in present) if present else "none"
+        raise KeyError(f"basis={basis!r}: adata.obsm['{key}'] not found (embeddings present: {listed}); "
+                       f"run {makers.get(basis, 'the embedding')} first, or pass one of those as basis")
     X = np.asarray(adata.obsm[key])
     if X.ndim != 2 or X.shape[1] < 2:
         raise ValueError(f"adata.obsm['{key}'] must have at least 2 columns, got shape {X.shape}")
@@ -99,9 +134,3 @@ def not_supported(**options) -> None:
     for name, (value, default, why) in options.items():
         if value is not default and value != default:
             raise NotImplementedError(f"{name}={value!r} is not supported by velograph.tl ({why}); use scVelo for it")
-
-
-def choice_of(value, name, options) -> None:
-    from .._checks import choice
-
-    choice(value, name, options)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import positive_int
 from ._access import dense_layer, distances, require_anndata
 from ._graph import knn_indices_from_distances
 from ._transition import kernel, stored_graphs
@@ -17,6 +18,9 @@ def _confidence_genes(adata, vkey):
         keep &= np.asarray(adata.var[f"{vkey}_genes"], dtype=bool)
     if "spearmans_score" in adata.var:
         keep &= adata.var["spearmans_score"].to_numpy() > 0.1
+    if not keep.any():
+        raise ValueError(f"no gene is left for velocity_confidence: every gene has a NaN in adata.layers['{vkey}'], "
+                         f"is not in adata.var['{vkey}_genes'], or has spearmans_score <= 0.1")
     return keep
 
 
@@ -38,7 +42,10 @@ def velocity_confidence(data, vkey="velocity", copy=False, block=4096):
     * ``obs['<vkey>_length']`` = ||v_i - mean(v_i)||, rounded to 2 decimals (expression units per unit time);
     * ``obs['<vkey>_confidence']`` = max(0, mean over the k nearest neighbours j of
       corr(v_i, v_j)): how coherent a cell's velocity is with its neighbours' (Pearson,
-      dimensionless). It says nothing about whether the velocity is *right*;
+      dimensionless). It says nothing about whether the velocity is *right*. NaN, as in
+      scVelo, for a cell whose centred velocity is zero *or has a neighbour whose centred
+      velocity is zero* (the correlation with a zero vector is undefined, and scVelo's
+      mean over the neighbours then is NaN);
     * ``obs['<vkey>_confidence_transition']`` = corr(T x_i - x_i, v_i), the Pearson
       correlation of the velocity with the expected displacement under the default
       transition matrix T (on ``Ms``), as scVelo adds when the column is missing.
@@ -50,6 +57,7 @@ def velocity_confidence(data, vkey="velocity", copy=False, block=4096):
     Vectorised in blocks of cells; returns a copy with ``copy``, else writes the three keys.
     """
     adata = require_anndata(data, "data")
+    block = positive_int(block, "block")
     keep = _confidence_genes(adata, vkey)
     V = _centred_rows(np.asarray(dense_layer(adata, vkey)[:, keep], dtype=np.float32))
     norms = np.linalg.norm(V, axis=1)
@@ -60,7 +68,8 @@ def velocity_confidence(data, vkey="velocity", copy=False, block=4096):
         stop = min(start + block, adata.n_obs)
         neighbours = unit[indices[start:stop]]  # (cells, k, genes)
         confidence[start:stop] = np.einsum("ckg,cg->ck", neighbours, unit[start:stop]).mean(axis=1)
-    confidence[norms == 0] = np.nan  # scVelo divides by a zero norm here
+    # scVelo divides by a zero norm here: the cell's own, or one of its neighbours' (0/0 in the mean)
+    confidence[(norms == 0) | (norms[indices] == 0).any(axis=1)] = np.nan
     adata = adata.copy() if copy else adata
     if f"{vkey}_confidence_transition" not in adata.obs:
         X = np.asarray(dense_layer(adata, "Ms")[:, keep], dtype=np.float64)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
-from ..projection import _project
-from ._access import embedding, not_supported, require_anndata
+from .._sparse import canonical_csr
+from ..projection import project_velocity_csr
+from ._access import embedding, not_supported, require_anndata, stored_square
 from ._transition import transition_matrix
 
 
@@ -55,7 +55,10 @@ def velocity_embedding(data, basis=None, vkey="velocity", scale=10, self_transit
     Writes ``obsm['<vkey>_<basis>']`` and appends ``basis`` to
     ``uns['<vkey>_params']['embeddings']``; returns a copy instead with ``copy``.
     ``basis=None`` takes the last of pca, tsne, umap in ``obsm``. ``direct_pca_projection``
-    and ``retain_scale`` raise NotImplementedError.
+    and ``retain_scale`` raise NotImplementedError. A ``T`` passed in, or the stored graph
+    it is computed from, must have one row and column per cell of ``adata``: after
+    ``adata[cells].copy()`` (which does not subset ``uns``) the error says to rerun
+    ``velocity_graph`` on the subset.
     """
     adata = require_anndata(data, "data")
     not_supported(
@@ -74,13 +77,15 @@ def velocity_embedding(data, basis=None, vkey="velocity", scale=10, self_transit
     if T is None:
         T = transition_matrix(adata, vkey=vkey, scale=scale, self_transitions=self_transitions,
                               use_negative_cosines=use_negative_cosines)
+    else:
+        T = stored_square(adata, T, "T", "Pass the transition matrix of this object "
+                          "(velograph.tl.transition_matrix(adata)), one row and column per cell.")
     # scVelo sets the diagonal to 0 and drops stored zeros; the projection already skips
     # the diagonal, so only the zeros need dropping (on a copy: T may be the caller's).
-    T = sp.csr_matrix(T, copy=True)
+    T = canonical_csr(T)
     T.eliminate_zeros()
-    T.sort_indices()
     X_emb = np.asarray(X_emb, dtype=np.float64)
-    V_emb = _project(T, X_emb, correction="mean")
+    V_emb = project_velocity_csr(T, X_emb, correction="mean")
     if autoscale:
         V_emb /= 3 * quiver_autoscale(X_emb, V_emb)
     adata = adata.copy() if copy else adata

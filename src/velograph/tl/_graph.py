@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .._checks import positive_int
 from ..graph import locality_order, pair_similarities
 from ..neighbors import knn_pattern, recursive_neighbors
 from ._access import dense_layer, distances, gene_mask, not_supported, require_anndata
@@ -49,6 +50,10 @@ def select_genes(adata, vkey, xkey, gene_subset):
         mask = gene_mask(adata, gene_subset)
     elif f"{vkey}_genes" in adata.var:
         mask = np.asarray(adata.var[f"{vkey}_genes"], dtype=bool)
+        if not mask.any():
+            raise ValueError(f"adata.var['{vkey}_genes'] is False for every gene: no velocity gene to compare. "
+                             f"Rerun scv.tl.velocity(adata) (its min_r2 / min_likelihood filters decide the velocity "
+                             f"genes), or pass gene_subset=")
     else:
         mask = np.ones(adata.n_vars, dtype=bool)
     columns = None if mask.all() else mask
@@ -63,13 +68,16 @@ def select_genes(adata, vkey, xkey, gene_subset):
 
 
 def compute_velocity_graph(adata, *, vkey="velocity", xkey="Ms", n_neighbors=None, n_recurse_neighbors=None,
-                           sqrt_transform=None, gene_subset=None, mode_neighbors="distances"):
+                           sqrt_transform=None, gene_subset=None):
     """The graph computation without writing anything: returns (graph, graph_neg, self_prob, n_recurse)."""
+    if n_neighbors is not None:
+        n_neighbors = positive_int(n_neighbors, "n_neighbors")
     X, V = select_genes(adata, vkey, xkey, gene_subset)
     if sqrt_transform is None:
         sqrt_transform = adata.uns.get(f"{vkey}_params", {}).get("mode") == "stochastic"
     if n_recurse_neighbors is None:
-        n_recurse_neighbors = 1 if (n_neighbors is not None or mode_neighbors == "connectivities") else 2
+        n_recurse_neighbors = 1 if n_neighbors is not None else 2
+    n_recurse_neighbors = positive_int(n_recurse_neighbors, "n_recurse_neighbors")
 
     indices = knn_indices_from_distances(distances(adata), n_neighbors)
     pattern = recursive_neighbors(indices, n_recurse_neighbors)  # includes each cell itself
@@ -139,15 +147,20 @@ def velocity_graph(data, vkey="velocity", xkey="Ms", tkey=None, basis=None, n_ne
     if sqrt_transform is None:
         sqrt_transform = variance_stabilization
     if n_neighbors is not None:
-        stored = adata.uns.get("neighbors", {}).get("params", {}).get("n_neighbors", 0)
+        n_neighbors = positive_int(n_neighbors, "n_neighbors")
+        params = adata.uns.get("neighbors", {}).get("params", {})
+        if "n_neighbors" in params:
+            stored, source = params["n_neighbors"], "uns['neighbors']['params']['n_neighbors']"
+        else:  # no uns['neighbors'] (e.g. a graph built by hand): the graph itself says how many
+            stored, source = int(np.diff(distances(adata).indptr).min()) + 1, "adata.obsp['distances'], counting the cell"
         if n_neighbors > stored:
             raise NotImplementedError(
-                f"n_neighbors={n_neighbors} exceeds the stored neighbour graph ({stored}); scVelo would recompute "
-                "neighbours here. Run sc.pp.neighbors(adata, n_neighbors=...) first"
+                f"n_neighbors={n_neighbors} exceeds the stored neighbour graph ({stored}, from {source}); scVelo "
+                "would recompute neighbours here. Run sc.pp.neighbors(adata, n_neighbors=...) first"
             )
     graph, graph_neg, self_prob, n_recurse = compute_velocity_graph(
         adata, vkey=vkey, xkey=xkey, n_neighbors=n_neighbors, n_recurse_neighbors=n_recurse_neighbors,
-        sqrt_transform=sqrt_transform, gene_subset=gene_subset, mode_neighbors=mode_neighbors,
+        sqrt_transform=sqrt_transform, gene_subset=gene_subset,
     )
     adata = adata.copy() if copy else adata
     adata.uns[f"{vkey}_graph"] = graph
@@ -177,6 +190,8 @@ def neighborhoods(adata, n_recurse_neighbors=2, n_neighbors=None) -> sp.csr_matr
     :func:`velograph.cosine_graph` to compute textbook variants on the same pairs.
     """
     require_anndata(adata)
+    n_neighbors = None if n_neighbors is None else positive_int(n_neighbors, "n_neighbors")
+    n_recurse_neighbors = positive_int(n_recurse_neighbors, "n_recurse_neighbors")
     pattern = recursive_neighbors(knn_indices_from_distances(distances(adata), n_neighbors), n_recurse_neighbors)
     pattern = sp.csr_matrix(pattern, dtype=bool)
     pattern.setdiag(False)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..reconstruct import reconstructability_score
-from ._access import choice_of, require_anndata
+from .._checks import choice
+from ._access import require_anndata
 from ._graph import compute_velocity_graph
 from ._transition import kernel
 
@@ -43,7 +44,7 @@ def reconstructability_many(adata, gene_subsets, *, vkey="velocity", xkey="Ms", 
     random gene sets.
     """
     adata = require_anndata(adata)
-    choice_of(matrix, "matrix", MATRICES)
+    choice(matrix, "matrix", MATRICES)
     options = dict(vkey=vkey, xkey=xkey, sqrt_transform=sqrt_transform, n_recurse_neighbors=n_recurse_neighbors)
 
     def rows(gene_subset=None):

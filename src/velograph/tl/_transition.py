@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..kernel import row_of_each_entry
-from ._access import embedding, not_supported, require_anndata
+from .._sparse import row_of_each_entry, sorted_csr
+from ._access import embedding, not_supported, require_anndata, stored_square
 from ._graph import self_transition_probability
 
 
@@ -14,18 +14,26 @@ def stored_graphs(adata, vkey="velocity"):
     """(graph, graph_neg) as scVelo's transition_matrix reads them.
 
     The graph from ``obsp`` if there, else ``uns``; graph_neg from ``uns`` whenever it
-    exists anywhere (scVelo re-reads it from uns), else None.
+    exists anywhere (scVelo re-reads it from uns), else None. Both are checked: a graph
+    of another shape than n_obs x n_obs is stale (computed before ``adata[cells].copy()``,
+    which does not subset uns) and raises an error saying to rerun ``velocity_graph``;
+    index ranges are checked before any compiled kernel reads them.
     """
     key = f"{vkey}_graph"
+    rerun = f"Rerun velograph.tl.velocity_graph(adata, vkey={vkey!r}) on this object."
     if key in adata.obsp:
-        graph = adata.obsp[key]
+        graph, where = adata.obsp[key], f"adata.obsp['{key}']"
     elif key in adata.uns:
-        graph = adata.uns[key]
+        graph, where = adata.uns[key], f"adata.uns['{key}']"
     else:
         raise KeyError(f"adata.uns['{key}'] not found: run velograph.tl.velocity_graph(adata) "
                        "(or scv.tl.velocity_graph(adata)) first")
+    graph = stored_square(adata, graph, where, rerun)
     has_neg = f"{vkey}_graph_neg" in adata.obsp or f"{vkey}_graph_neg" in adata.uns
-    return graph, (adata.uns.get(f"{vkey}_graph_neg") if has_neg else None)
+    graph_neg = adata.uns.get(f"{vkey}_graph_neg") if has_neg else None
+    if graph_neg is not None:
+        graph_neg = stored_square(adata, graph_neg, f"adata.uns['{vkey}_graph_neg']", rerun)
+    return graph, graph_neg
 
 
 def _normalize_abs(T: sp.csr_matrix) -> sp.csr_matrix:
@@ -87,22 +95,27 @@ def kernel(graph, graph_neg=None, *, scale=10.0, self_transitions=True, use_nega
 
 
 def _kernel_compiled(graph, graph_neg, *, scale, self_transitions, use_negative_cosines) -> sp.csr_matrix:
+    """The default kernel in two compiled passes (count, then fill); the inputs are only read.
+
+    Any canonical graph pair gives scVelo's result: a stored diagonal (replaced by s_i
+    with self-transitions), overlapping positive and negative entries (added), stored
+    zeros (dropped). Unsorted or duplicated inputs are sorted on a copy, never in place.
+    """
     from .._compiled import signed_kernel
 
-    pos, neg = sp.csr_matrix(graph), sp.csr_matrix(graph_neg)
-    pos.sort_indices()
-    neg.sort_indices()
+    pos, neg = sorted_csr(graph), sorted_csr(graph_neg)
     n = pos.shape[0]
     self_prob = self_transition_probability(pos) if self_transitions else np.zeros(n)
-    counts = np.diff(pos.indptr) + np.diff(neg.indptr) + (self_prob > 0)
+    args = (pos.indptr, pos.indices, pos.data, neg.indptr, neg.indices, neg.data,
+            np.asarray(self_prob, dtype=np.float64), bool(self_transitions), float(scale), bool(use_negative_cosines))
+    index_type = np.int32 if pos.nnz + neg.nnz + n < 2**31 else np.int64
+    counts = np.zeros(n, dtype=np.int64)
     indptr = np.zeros(n + 1, dtype=np.int64)
+    signed_kernel(*args, False, counts, indptr, np.empty(0, dtype=index_type), np.empty(0))
     np.cumsum(counts, out=indptr[1:])
-    indices = np.empty(indptr[-1], dtype=pos.indices.dtype)
+    indices = np.empty(indptr[-1], dtype=index_type)
     data = np.empty(indptr[-1], dtype=np.float64)
-    signed_kernel(pos.indptr, pos.indices, pos.data, neg.indptr, neg.indices, neg.data,
-                  np.asarray(self_prob, dtype=np.float64), float(scale), bool(use_negative_cosines),
-                  indptr, indices, data)
-    index_type = np.int32 if indptr[-1] < 2**31 else np.int64
+    signed_kernel(*args, True, counts, indptr, indices, data)
     return sp.csr_matrix((data, indices, indptr.astype(index_type)), shape=(n, n))
 
 
@@ -143,7 +156,11 @@ def transition_matrix(adata, vkey="velocity", basis=None, backward=False, self_t
     matrix, rows normalised by absolute sums) and the ``vgraph`` path (expm1, no +1);
     ``backward`` transposes the unnormalised kernel; ``basis`` multiplies by a global
     Gaussian of embedding distances (``embedding_diffusion`` in this module). Returns a CSR
-    matrix, float32 (float64 with ``basis``, as in scVelo). ``weight_indirect_neighbors``, ``n_neighbors`` and ``basis_constraint``
+    matrix, float32 (float64 with ``basis``, as in scVelo), canonical (sorted, no duplicates)
+    whatever the stored graphs hold: a stored diagonal is replaced by s_i and overlapping
+    positive and negative entries are added, as scVelo's sparse arithmetic does. A stored graph
+    whose shape is not n_obs x n_obs (e.g. after ``adata[cells].copy()``, which does not subset
+    ``uns``) raises an error saying to rerun ``velocity_graph`` on the subset. ``weight_indirect_neighbors``, ``n_neighbors`` and ``basis_constraint``
     raise NotImplementedError. Reads ``uns['<vkey>_graph']`` (made by
     :func:`velograph.tl.velocity_graph`) and never writes to ``adata``.
     """
@@ -153,7 +170,10 @@ def transition_matrix(adata, vkey="velocity", basis=None, backward=False, self_t
         n_neighbors=(n_neighbors, None, "connectivity re-weighting"),
         basis_constraint=(basis_constraint, None, "embedding-kNN constraint"),
     )
-    graph, graph_neg = (vgraph, None) if vgraph is not None else stored_graphs(adata, vkey)
+    if vgraph is not None:
+        graph, graph_neg = stored_square(adata, vgraph, "vgraph", "Pass a graph with one row and column per cell."), None
+    else:
+        graph, graph_neg = stored_graphs(adata, vkey)
     T = kernel(graph, graph_neg, scale=scale, self_transitions=self_transitions,
                use_negative_cosines=use_negative_cosines, backward=backward, perc=perc, threshold=threshold)
     T = sp.csr_matrix(T, dtype=np.float32)
