@@ -268,10 +268,14 @@ def plot_gene_space(delta, v, *, labels=(r"$\delta_{ij} = s_j - s_i$", r"$v_i$")
     fig = plt.figure(figsize=(10, 4.2), constrained_layout=True)
     ax3 = fig.add_subplot(1, 2, 1, projection="3d")
     for vec, colour, label in ((delta, "tab:blue", labels[0]), (v, "tab:orange", labels[1])):
-        ax3.quiver(0, 0, 0, *vec, color=colour, lw=2.5, arrow_length_ratio=0.12, label=label)
-    limit = float(np.abs(np.r_[delta, v]).max()) * 1.1
-    for setter in (ax3.set_xlim, ax3.set_ylim, ax3.set_zlim):
-        setter(-limit, limit)
+        ax3.quiver(0, 0, 0, *vec, color=colour, lw=3, arrow_length_ratio=0.15, label=label)
+    ax3.scatter([0], [0], [0], color="black", s=20)
+    both = np.vstack([np.zeros_like(delta), delta, v])
+    for axis, setter in enumerate((ax3.set_xlim, ax3.set_ylim, ax3.set_zlim)):
+        low, high = both[:, axis].min(), both[:, axis].max()
+        pad = 0.15 * max(high - low, 1e-9)
+        setter(low - pad, high + pad)
+    ax3.view_init(elev=20, azim=-60)
     ax3.set_xlabel("gene 1")
     ax3.set_ylabel("gene 2")
     ax3.set_zlabel("gene 3")
@@ -283,7 +287,7 @@ def plot_gene_space(delta, v, *, labels=(r"$\delta_{ij} = s_j - s_i$", r"$v_i$")
     ax.bar(genes + 0.18, v, width=0.36, color="tab:orange", label=labels[1])
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(genes, [f"gene {g + 1}" for g in genes])
-    ax.set_ylabel("change in expression (units of s)")
+    ax.set_ylabel(r"$\delta$: expression; $v$: expression per unit time")
     ax.set_title("Gene by gene: same signs, different sizes")
     ax.legend(fontsize=8)
     return fig
