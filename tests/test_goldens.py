@@ -51,11 +51,45 @@ def test_golden_was_executed_and_has_checked_outputs(chapter):
         assert c.outputs, f"{chapter.stem}: checked cell without output:\n{c.source}"
 
 
+def checked_cells_without_assertion(cells) -> list[int]:
+    """Indices of checked cells whose numbers no assertion follows.
+
+    The convention (nbdev style): a checked cell prints numbers, and either it or the
+    code cell right after it (before any further prose) asserts them.
+    """
+    bad = []
+    for k, cell in enumerate(cells):
+        if cell.cell_type != "code" or CHECK_TAG not in cell.get("metadata", {}).get("tags", []):
+            continue
+        following = cells[k + 1] if k + 1 < len(cells) else None
+        asserted = "assert " in cell.source or (
+            following is not None and following.cell_type == "code" and "assert " in following.source)
+        if not asserted:
+            bad.append(k)
+    return bad
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
-def test_chapter_asserts_and_imports_velograph(chapter):
+def test_every_checked_cell_is_asserted(chapter):
+    cells = read_chapter(chapter).cells
+    bad = checked_cells_without_assertion(cells)
+    assert not bad, f"{chapter.stem}: checked cells with no assertion in them or right after them:\n" + "\n---\n".join(
+        cells[k].source for k in bad)
+
+
+def test_the_assertion_rule_can_fail():
+    from nbformat.v4 import new_code_cell, new_markdown_cell
+
+    checked = new_code_cell("vg.show('x', x)", metadata={"tags": [CHECK_TAG]})
+    assert checked_cells_without_assertion([checked, new_code_cell("assert x == 1")]) == []
+    assert checked_cells_without_assertion([checked, new_markdown_cell("x is 1")]) == [0]
+    assert checked_cells_without_assertion([checked]) == [0]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_imports_velograph(chapter):
     code = "\n".join(c.source for c in read_chapter(chapter).cells if c.cell_type == "code")
-    assert "import velograph" in code
-    assert "assert " in code, f"{chapter.stem} states numbers but asserts none"
+    assert re.search(r"^(import velograph|from velograph)", code, re.M), f"{chapter.stem} does not use velograph"
 
 
 RAW_FLOAT = re.compile(r"\d\.\d{7,}|\de[-+]\d\d")

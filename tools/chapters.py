@@ -58,3 +58,13 @@ def cell_signature(cell) -> tuple:
     """What must agree between a chapter and its golden: kind, source and tags."""
     tags = tuple(sorted(cell.get("metadata", {}).get("tags", [])))
     return (cell["cell_type"], cell["source"].strip(), tags)
+
+
+def checked_outputs(nb) -> list[str]:
+    """The text each checked cell shows, in order. A kernel may split one cell's printout
+    into several stream messages depending on timing, so the pieces are joined (as nbval does)."""
+    return [
+        "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.get("outputs", []))
+        for cell in nb.cells
+        if CHECK_TAG in cell.get("metadata", {}).get("tags", [])
+    ]
