@@ -314,19 +314,25 @@ def plot_similarity_histograms(toy, real, *, sigma_squared=0.1):
     return fig
 
 
-def plot_effective_share(sigma_squared, shares, *, ax=None):
-    """Median effective neighbours / n_i against sigma^2 (log axis), one line per label in ``shares``."""
+def plot_effective_neighbors(sigma_squared, curves, *, ax=None):
+    """Effective neighbours exp(H) against sigma^2 (both axes logarithmic), one line per row.
+
+    ``curves``: label -> (values over ``sigma_squared``, n), where n is the row's number
+    of neighbours, drawn as a dotted ceiling of the same colour (a uniform row).
+    """
     ax = _axes(ax)
-    for k, (label, values) in enumerate(shares.items()):
+    for k, (label, (values, n)) in enumerate(curves.items()):
         ax.plot(sigma_squared, values, "o-", lw=2, color=f"C{k}", label=label)
+        ax.axhline(n, color=f"C{k}", ls=":", lw=1.2, label=f"uniform over {n:g} neighbours")
+    ax.axhline(1, color="grey", ls="-.", lw=1, label="a single neighbour")
     ax.axvline(0.1, color="black", ls="--", lw=1, label=r"default $\sigma^2$ = 0.1 (scale 10)")
-    ax.axhline(1, color="grey", ls=":", lw=1, label="uniform row")
     ax.set_xscale("log")
-    ax.set_ylim(0, 1.05)
+    ax.set_yscale("log")
     ax.set_xlabel(r"$\sigma^2$ (= 1/scale)")
-    ax.set_ylabel(r"effective neighbours $e^{H_i}$ / $n_i$")
+    ax.set_ylabel(r"effective neighbours $e^{H_i}$")
     ax.set_title("At the default width real rows stay close to uniform")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.figure.set_size_inches(8.0, 4.0)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return ax
 
 
