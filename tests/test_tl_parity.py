@@ -225,3 +225,85 @@ def test_pancreas_dynamical_chain_parity():
     scv.tl.velocity_embedding(theirs, basis="umap")
     vtl.velocity_embedding(ours, basis="umap")
     np.testing.assert_allclose(ours.obsm["velocity_umap"], theirs.obsm["velocity_umap"], atol=EMBEDDING_TOL, rtol=0)
+
+
+# -- parity corners (issue 13 item 3) ------------------------------------------------------
+
+def graphs_with(adata, edit):
+    """Copies for velograph and scVelo with the same edit of uns['velocity_graph'] / ['velocity_graph_neg']."""
+    ours, theirs = both_graphs(adata)
+    for a in (ours, theirs):
+        graph, graph_neg = edit(a.uns["velocity_graph"].copy(), a.uns["velocity_graph_neg"].copy())
+        a.uns["velocity_graph"], a.uns["velocity_graph_neg"] = graph, graph_neg
+    return ours, theirs
+
+
+def canonical(M):
+    return sp.csr_matrix((M.data, M.indices, M.indptr), shape=M.shape).has_canonical_format
+
+
+def with_stored_diagonal(graph, graph_neg):
+    graph = graph.tolil()
+    graph.setdiag(np.linspace(0.05, 0.6, graph.shape[0], dtype=np.float32))
+    return sp.csr_matrix(graph, dtype=np.float32), graph_neg
+
+
+def with_overlap(graph, graph_neg):
+    # every third stored positive entry also gets a negative value at the same place
+    extra = graph.copy()
+    extra.data = -np.where(np.arange(extra.nnz) % 3 == 0, 0.4 * extra.data, 0).astype(np.float32)
+    extra.eliminate_zeros()
+    return graph, sp.csr_matrix(graph_neg + extra, dtype=np.float32)
+
+
+def with_stored_zeros(graph, graph_neg):
+    graph = graph.copy()
+    graph.data[::7] = 0.0  # explicit zeros: scVelo's sparse addition drops them
+    return graph, graph_neg
+
+
+@pytest.mark.parametrize("edit", [with_stored_diagonal, with_overlap, with_stored_zeros], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("options", [{}, dict(self_transitions=False), dict(use_negative_cosines=True),
+                                     dict(use_negative_cosines=True, self_transitions=False)], ids=str)
+def test_transition_matrix_parity_on_odd_stored_graphs(edit, options):
+    # A stored diagonal gave a duplicate entry (T[0,0] 0.510 against scVelo's 0.064),
+    # overlapping positive and negative graphs differed by 0.005.
+    ours, theirs = graphs_with(simulation(0, "stochastic"), edit)
+    T = vtl.transition_matrix(ours, **options)
+    assert canonical(T)
+    assert_same_sparse(T, scv.tl.transition_matrix(theirs, **options))
+
+
+def test_velocity_embedding_parity_with_a_stored_diagonal():
+    ours, theirs = graphs_with(simulation(1, "dynamical"), with_stored_diagonal)
+    scv.tl.velocity_embedding(theirs, basis="umap")
+    vtl.velocity_embedding(ours, basis="umap")
+    np.testing.assert_allclose(ours.obsm["velocity_umap"], theirs.obsm["velocity_umap"], atol=EMBEDDING_TOL, rtol=0)
+
+
+def test_confidence_parity_with_a_zero_velocity_neighbour():
+    # scVelo divides by the zero norm of the neighbour: NaN for every cell that has it as a
+    # kNN neighbour (20 cells on pancreas); velograph gave finite values.
+    adata = simulation(0, "stochastic")
+    adata.layers["velocity"] = np.array(adata.layers["velocity"], copy=True)
+    adata.layers["velocity"][7] = 0.0
+    ours, theirs = both_graphs(adata)
+    scv.tl.velocity_confidence(theirs)
+    vtl.velocity_confidence(ours)
+    theirs_c, ours_c = theirs.obs["velocity_confidence"].to_numpy(), ours.obs["velocity_confidence"].to_numpy()
+    assert np.isnan(theirs_c).sum() > 1
+    np.testing.assert_array_equal(np.isnan(ours_c), np.isnan(theirs_c))
+    np.testing.assert_allclose(ours_c, theirs_c, atol=1e-5)
+
+
+def test_read_only_unsorted_uns_graphs_parity():
+    ours, theirs = both_graphs(simulation(2, "stochastic"))
+    expected = scv.tl.transition_matrix(theirs)
+    for key in ("velocity_graph", "velocity_graph_neg"):
+        m = ours.uns[key]
+        order = np.concatenate([np.arange(m.indptr[i], m.indptr[i + 1])[::-1] for i in range(m.shape[0])])
+        m = sp.csr_matrix((m.data[order], m.indices[order], m.indptr.copy()), shape=m.shape)
+        for array in (m.data, m.indices, m.indptr):
+            array.flags.writeable = False
+        ours.uns[key] = m
+    assert_same_sparse(vtl.transition_matrix(ours), expected)

@@ -3,6 +3,7 @@
 Array-level functions (numpy/scipy only, the textbook formulas):
 
 * section A: :func:`cosine_similarity`, :func:`pearson_similarity`, :func:`sign_sqrt`, :func:`cosine_graph`
+  (a Pearson graph with ``center=True``, also :func:`pearson_graph`)
 * section B: :func:`transition_matrix`
 * section C: :func:`project_velocity` and its distance- and confidence-weighted variants
 * section D: :func:`reconstructability_score`
@@ -12,7 +13,7 @@ imported on demand, and importing velograph never imports scVelo.
 """
 
 from .display import fmt, show, table
-from .graph import cosine_graph
+from .graph import cosine_graph, pearson_graph
 from .kernel import DEFAULT_SIGMA, transition_matrix
 from .projection import (
     project_velocity,
@@ -30,6 +31,7 @@ __all__ = [
     "cosine_graph",
     "cosine_similarity",
     "fmt",
+    "pearson_graph",
     "pearson_similarity",
     "project_velocity",
     "project_velocity_confidence_weighted",

@@ -44,11 +44,20 @@ def _vectors(a, b):
     return a, b
 
 
+def _scaled(a: np.ndarray) -> np.ndarray:
+    """a times the power of two that puts max |a_g| in [0.5, 1): exact, and no angle changes."""
+    largest = np.abs(a).max()
+    return np.ldexp(a, -np.frexp(largest)[1]) if largest > 0 else a
+
+
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    # Scale first: the squares of tiny (1e-170) or huge (1e170) entries would under- or
+    # overflow and the cosine of valid vectors come out 0 or above 1.
+    a, b = _scaled(a), _scaled(b)
     norm = np.linalg.norm(a) * np.linalg.norm(b)
     # A zero vector has no direction: the similarity is undefined and reported as 0,
     # which is also what scVelo stores (it sets NaN similarities to 0).
-    return float(a @ b / norm) if norm > 0 else 0.0
+    return float(np.clip(a @ b / norm, -1.0, 1.0)) if norm > 0 else 0.0
 
 
 def cosine_similarity(a, b) -> float:
@@ -56,7 +65,9 @@ def cosine_similarity(a, b) -> float:
 
     ``a`` and ``b`` are 1-D, of equal length, finite (integers, float16/32 and
     lists are converted to float64). Returns 0.0 when either vector is zero (the
-    angle is undefined). Neither input is modified.
+    angle is undefined). Each vector is rescaled by a power of two before the norms,
+    so any finite scale works (1e-300 and 1e300 included) and the result stays in
+    [-1, 1]. Neither input is modified.
     """
     a, b = _vectors(a, b)
     return _cosine(a, b)
@@ -70,4 +81,5 @@ def pearson_similarity(a, b) -> float:
     Returns 0.0 when either centred vector is zero (a constant vector).
     """
     a, b = _vectors(a, b)
+    a, b = _scaled(a), _scaled(b)  # before centring, so that the mean cannot overflow
     return _cosine(a - a.mean(), b - b.mean())
