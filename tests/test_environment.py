@@ -14,6 +14,8 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from _ci import require_module
+
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "requirements-lock.txt"
 
@@ -104,7 +106,7 @@ def test_known_breakages_are_avoided_by_what_is_installed():
 
 def test_stochastic_velocity_runs_on_the_pinned_numpy():
     """The numpy>=2.4 breakage, as a user meets it: scv.tl.velocity(mode='stochastic') must run."""
-    scv = pytest.importorskip("scvelo")
+    scv = require_module("scvelo")
     scv.settings.verbosity = 0
     adata = scv.datasets.simulation(n_obs=100, n_vars=10, random_seed=0)
     scv.pp.moments(adata, n_pcs=5, n_neighbors=10)
