@@ -34,7 +34,8 @@ def test_graph_on_blog_pair_gives_worked_numbers():
 def test_sparse_neighbors_same_as_index_array(random_problem):
     X, V, nbrs, _ = random_problem
     n, k = nbrs.shape
-    pattern = sp.csr_matrix((np.random.default_rng(0).random(n * k), nbrs.ravel(), np.arange(0, n * k + 1, k)), shape=(n, n))
+    values = np.random.default_rng(0).random(n * k)
+    pattern = sp.csr_matrix((values, nbrs.ravel(), np.arange(0, n * k + 1, k)), shape=(n, n))
     a = vg.cosine_graph(X, V, nbrs, center=True)
     b = vg.cosine_graph(X, V, pattern, center=True)
     np.testing.assert_array_equal(a.toarray(), b.toarray())

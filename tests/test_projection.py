@@ -101,5 +101,5 @@ def test_compiled_projection_equals_numpy(random_problem, correction):
     T[3, 3] = 0.2  # a stored diagonal entry is skipped by both
     T[4, 0] = 0.0
     T = sp.csr_matrix(T)
-    np.testing.assert_allclose(vg.project_velocity(T, E, correction=correction), project_velocity_numpy(T, E, correction),
-                               atol=1e-12)
+    np.testing.assert_allclose(vg.project_velocity(T, E, correction=correction),
+                               project_velocity_numpy(T, E, correction), atol=1e-12)

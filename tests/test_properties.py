@@ -120,7 +120,7 @@ def test_no_function_mutates_its_inputs(problem, correction):
     vg.reconstructability_score(T, T)
     vg.sign_sqrt(X)
     vg.cosine_similarity(X[0], V[0])
-    for before, after in zip(copies, (X, V, nbrs, E)):
+    for before, after in zip(copies, (X, V, nbrs, E), strict=True):
         np.testing.assert_array_equal(before, after)
     assert (G != G_copy).nnz == 0 and (T != T_copy).nnz == 0
     assert sp.isspmatrix_csr(G)
@@ -254,7 +254,7 @@ def exact_correlation(a, b):
 
     fa, fb = [Fraction(float(x)) for x in a], [Fraction(float(y)) for y in b]
     ma, mb = sum(fa) / len(fa), sum(fb) / len(fb)
-    cov = sum((x - ma) * (y - mb) for x, y in zip(fa, fb))
+    cov = sum((x - ma) * (y - mb) for x, y in zip(fa, fb, strict=True))
     va, vb = sum((x - ma) ** 2 for x in fa), sum((y - mb) ** 2 for y in fb)
     if va == 0 or vb == 0:
         return float("nan")
@@ -299,7 +299,8 @@ def test_constant_rows_have_no_correlation():
     A = vg.toy.one_row_matrix([0.25, 0.25, 0.25, 0.25], [1, 2, 3, 4], 5)
     B = vg.toy.one_row_matrix([0.1, 0.2, 0.3, 0.4], [1, 2, 3, 4], 5)
     assert np.isnan(vg.row_correlations(A, B, over="neighbors")[0])
-    assert vg.row_correlations(A, B, over="all")[0] == pytest.approx(exact_correlation(A[0].toarray()[0], B[0].toarray()[0]))
+    expected = exact_correlation(A[0].toarray()[0], B[0].toarray()[0])
+    assert vg.row_correlations(A, B, over="all")[0] == pytest.approx(expected)
 
 
 @SETTINGS

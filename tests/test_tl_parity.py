@@ -25,7 +25,7 @@ GRAPH_TOL = 1e-5
 EMBEDDING_TOL = 1e-4
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _simulation(seed, mode):
     adata = scv.datasets.simulation(n_obs=300, n_vars=30, random_seed=seed)
     sc.pp.pca(adata, n_comps=20, random_state=0)
@@ -42,7 +42,7 @@ def simulation(seed, mode):
     return _simulation(seed, mode).copy()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _pancreas():
     from velograph.datasets import pancreas_prepared
 
@@ -72,7 +72,8 @@ def test_velocity_graph_parity(seed, mode):
     ours, theirs = both_graphs(simulation(seed, mode))
     for key in ("velocity_graph", "velocity_graph_neg"):
         assert_same_sparse(ours.uns[key], theirs.uns[key])
-    np.testing.assert_allclose(ours.obs["velocity_self_transition"], theirs.obs["velocity_self_transition"], atol=GRAPH_TOL)
+    np.testing.assert_allclose(ours.obs["velocity_self_transition"], theirs.obs["velocity_self_transition"],
+                               atol=GRAPH_TOL)
     assert set(ours.uns) == set(theirs.uns) and set(ours.obs) == set(theirs.obs)
     assert ours.uns["velocity_params"] == theirs.uns["velocity_params"]
     # no diagonal is ever stored, and the default neighbourhood is 2-hop (more than the 29 kNN)

@@ -41,6 +41,9 @@ def adjacency(neighbors, n):
     return dense
 
 
+ADJACENCY = sp.csr_matrix(adjacency(NBRS, 6))
+
+
 ARRAY_CASES = [
     # (id, callable, exception, regex the message must match)
     ("cos-2d", lambda: vg.cosine_similarity(X, V), ValueError, r"^a must be a vector"),
@@ -73,11 +76,11 @@ ARRAY_CASES = [
     ("nbrs-sparse-shape", lambda: vg.cosine_graph(X, V, sp.eye(5, format="csr")), ValueError,
      r"^neighbors as a sparse matrix must be 6 x 6"),
     ("nbrs-sparse-self", lambda: vg.cosine_graph(X, V, sp.eye(6, format="csr")), ValueError, r"own neighbour"),
-    ("nbrs-sparse-range", lambda: vg.cosine_graph(X, V, corrupted(sp.csr_matrix(adjacency(NBRS, 6)), "indices", 3, 10**6)),
+    ("nbrs-sparse-range", lambda: vg.cosine_graph(X, V, corrupted(ADJACENCY, "indices", 3, 10**6)),
      ValueError, r"^neighbors has column index 1000000 in row 1, outside 0\.\.5"),
-    ("nbrs-sparse-negative", lambda: vg.cosine_graph(X, V, corrupted(sp.csr_matrix(adjacency(NBRS, 6)), "indices", 0, -1)),
+    ("nbrs-sparse-negative", lambda: vg.cosine_graph(X, V, corrupted(ADJACENCY, "indices", 0, -1)),
      ValueError, r"^neighbors has column index -1 in row 0"),
-    ("nbrs-sparse-indptr", lambda: vg.cosine_graph(X, V, corrupted(sp.csr_matrix(adjacency(NBRS, 6)), "indptr", 2, 1)),
+    ("nbrs-sparse-indptr", lambda: vg.cosine_graph(X, V, corrupted(ADJACENCY, "indptr", 2, 1)),
      ValueError, r"^neighbors has an inconsistent sparse structure: indptr decreases at row 1"),
     ("nbrs-coo-range", lambda: vg.cosine_graph(X, V, corrupted(sp.coo_matrix(adjacency(NBRS, 6)), "col", 2, 6)),
      ValueError, r"^neighbors has column index 6 at position 2, outside 0\.\.5"),
@@ -99,7 +102,8 @@ ARRAY_CASES = [
     ("sigma-bool", lambda: vg.transition_matrix(G, sigma=True), TypeError, r"^sigma must be a positive real number"),
     ("graph-not-square", lambda: vg.transition_matrix(sp.random(3, 4, format="csr")), ValueError,
      r"^graph must be a square n x n matrix"),
-    ("graph-out-of-range", lambda: vg.transition_matrix(G * 3), ValueError, r"^graph must hold similarities in \[-1, 1\]"),
+    ("graph-out-of-range", lambda: vg.transition_matrix(G * 3), ValueError,
+     r"^graph must hold similarities in \[-1, 1\]"),
     ("graph-nan", lambda: vg.transition_matrix(sp.csr_matrix(with_value(G.toarray(), (1, 0), np.nan))), ValueError,
      r"^graph contains a non-finite value at row 1, column 0"),
     ("graph-list", lambda: vg.transition_matrix([[0, 1], [1, 0]]), TypeError, r"^graph must be a scipy sparse matrix"),
@@ -142,8 +146,10 @@ ARRAY_CASES = [
      r"^confidence must have one value per cell \(6\)"),
     ("confidence-negative", lambda: vg.project_velocity_confidence_weighted(T, E, -np.ones(6)), ValueError,
      r"^confidence must be non-negative"),
-    ("over", lambda: vg.reconstructability_score(T, T, over="rows"), ValueError, r"^over must be one of 'all', 'neighbors'"),
-    ("T_sub-shape", lambda: vg.reconstructability_score(T, T[:5, :5]), ValueError, r"^T_sub is 5 x 5 but there are 6 cells"),
+    ("over", lambda: vg.reconstructability_score(T, T, over="rows"), ValueError,
+     r"^over must be one of 'all', 'neighbors'"),
+    ("T_sub-shape", lambda: vg.reconstructability_score(T, T[:5, :5]), ValueError,
+     r"^T_sub is 5 x 5 but there are 6 cells"),
     ("T_full-not-square", lambda: vg.reconstructability_score(T[:, :5], T), ValueError, r"^T_full must be a square"),
     ("pairs-index", lambda: vg.graph.pair_similarities(X, V, G.indptr, corrupted(G, "indices", 0, 10**6).indices),
      ValueError, r"^the pair pattern \(indptr, indices\) has column index 1000000 in row 0"),
@@ -193,7 +199,8 @@ def graphed(adata):
 
 
 def distances_with(adata, attribute, position, value):
-    return replaced(adata, "obsp", "distances", corrupted(sp.csr_matrix(adata.obsp["distances"]), attribute, position, value))
+    D = sp.csr_matrix(adata.obsp["distances"])
+    return replaced(adata, "obsp", "distances", corrupted(D, attribute, position, value))
 
 
 def uns_with(adata, key, value):
@@ -222,7 +229,8 @@ ANNDATA_CASES = [
      r"layers\['velocity'\].*scv.tl.velocity"),
     ("no-neighbours", lambda a: vtl.velocity_graph(without(a, "obsp", "distances")), KeyError,
      r"obsp\['distances'\].*sc.pp.neighbors"),
-    ("empty-neighbour-row", lambda a: vtl.velocity_graph(replaced(a, "obsp", "distances", sp.csr_matrix(a.obsp["distances"].shape))),
+    ("empty-neighbour-row",
+     lambda a: vtl.velocity_graph(replaced(a, "obsp", "distances", sp.csr_matrix(a.obsp["distances"].shape))),
      ValueError, r"no neighbours.*sc.pp.neighbors"),
     ("unknown-genes", lambda a: vtl.velocity_graph(a.copy(), gene_subset=["0", "nope"]), KeyError,
      r"gene_subset has 1 names not in adata.var_names: 'nope'"),
@@ -230,9 +238,11 @@ ANNDATA_CASES = [
      r"^gene_subset as a boolean mask must have length n_vars = 8"),
     ("mask-empty", lambda a: vtl.velocity_graph(a.copy(), gene_subset=np.zeros(8, bool)), ValueError,
      r"^gene_subset selects no genes"),
-    ("all-nan-velocity", lambda a: vtl.velocity_graph(replaced(a, "layers", "velocity", np.full(a.shape, np.nan, np.float32))),
+    ("all-nan-velocity",
+     lambda a: vtl.velocity_graph(replaced(a, "layers", "velocity", np.full(a.shape, np.nan, np.float32))),
      ValueError, r"NaN in adata.layers\['velocity'\]"),
-    ("tkey", lambda a: vtl.velocity_graph(a.copy(), tkey="time"), NotImplementedError, r"^tkey='time' is not supported"),
+    ("tkey", lambda a: vtl.velocity_graph(a.copy(), tkey="time"), NotImplementedError,
+     r"^tkey='time' is not supported"),
     ("connectivities", lambda a: vtl.velocity_graph(a.copy(), mode_neighbors="connectivities"), NotImplementedError,
      r"^mode_neighbors='connectivities'"),
     ("n_neighbors-too-many", lambda a: vtl.velocity_graph(a.copy(), n_neighbors=50), NotImplementedError,
@@ -247,7 +257,8 @@ ANNDATA_CASES = [
      r"obsm\['X_umap'\].*sc.tl.umap"),
     ("embedding-basis-none", lambda a: vtl.velocity_embedding(without(a, "obsm", "X_umap")), KeyError,
      r"basis=None.*X_umap"),
-    ("embedding-nan-basis", lambda a: vtl.velocity_embedding(replaced(a, "obsm", "X_umap", with_value(a.obsm["X_umap"], (7, 0), np.nan)),
+    ("embedding-nan-basis",
+     lambda a: vtl.velocity_embedding(replaced(a, "obsm", "X_umap", with_value(a.obsm["X_umap"], (7, 0), np.nan)),
                                                              basis="umap"),
      ValueError, r"obsm\['X_umap'\] contains NaN or inf \(first at row 7\)"),
     ("embedding-retain-scale", lambda a: vtl.velocity_embedding(a.copy(), basis="umap", retain_scale=True),
@@ -474,7 +485,8 @@ def test_reconstructability_reads_no_stored_graph(small_adata):
     # subsets), never from uns: a subset gives the same r as a fresh object without uns.
     sub = graphed(small_adata)[:20].copy()
     fresh = ad.AnnData(X=sub.X.copy(), layers={k: v.copy() for k, v in sub.layers.items()},
-                       obsp={"distances": sub.obsp["distances"].copy()}, uns={"velocity_params": {"mode": "stochastic"}})
+                       obsp={"distances": sub.obsp["distances"].copy()},
+                       uns={"velocity_params": {"mode": "stochastic"}})
     genes = list(sub.var_names[:4])
     assert vtl.reconstructability(sub, genes) == vtl.reconstructability(fresh, genes)
 

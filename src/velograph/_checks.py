@@ -70,7 +70,7 @@ def square_sparse(m, name: str, *, n: int | None = None, bounded: bool = False) 
     if m.shape[0] == 0:
         raise ValueError(f"{name} is empty (shape {m.shape}); expected at least one cell")
     dtype = m.dtype
-    if dtype == object or not (np.issubdtype(dtype, np.number) or dtype == bool):
+    if dtype == np.dtype(object) or not (np.issubdtype(dtype, np.number) or dtype == np.dtype(bool)):
         raise TypeError(f"{name} must hold numbers, got dtype {dtype}")
     if sp.issparse(m):
         check_structure(m, name)

@@ -111,6 +111,9 @@ def _csr_pair_similarities(X, W, w_norm, indptr, indices, order, center, stabili
         w_i = W[i]
         d = np.empty_like(x_i)  # scratch: one displacement, reused for every neighbour of i
         for p in range(indptr[i], indptr[i + 1]):
+            if indices[p] == i:  # the cell itself (velograph.tl's pattern holds it): zero displacement
+                out[p] = 0.0
+                continue
             x_j = X[indices[p]]
             # pass 1: f(x_j - x_i) and its sum (two loops, so that each vectorises)
             s = d[:0].sum()  # 0 in the dtype of X, which sets the precision of the sums
@@ -280,11 +283,12 @@ two_hop = serialised(_two_hop)
 
 @numba.njit(parallel=True, cache=True)
 def _signed_kernel(pos_indptr, pos_indices, pos_data, neg_indptr, neg_indices, neg_data, self_prob,
-                   self_transitions, scale, negative_weights, fill, counts, indptr, indices, data):  # pragma: no cover
-    """scVelo's default kernel, row by row: count the entries of each row (fill=False), then
-    write them into a CSR whose indptr is the cumulative count, divided by the row's sum of
-    absolute weights (fill=True). Both passes make the same decisions, so a row never
-    writes more than it counted.
+                   self_transitions, scale, negative_weights, indptr, indices, data, counts):  # pragma: no cover
+    """scVelo's default kernel, row by row, into a CSR with room for every candidate entry.
+
+    Row i may use indices[indptr[i]:indptr[i+1]] (room for its positive and negative
+    entries and the diagonal); it writes counts[i] <= that many entries, divided by the
+    row's sum of absolute weights. :func:`_compact` then closes the gaps.
 
     It reproduces scVelo's sparse arithmetic for any canonical input: with
     ``self_transitions`` the diagonal of the positive graph is replaced by s_i (scipy's
@@ -298,9 +302,11 @@ def _signed_kernel(pos_indptr, pos_indices, pos_data, neg_indptr, neg_indices, n
         a, a_end = pos_indptr[i], pos_indptr[i + 1]
         b, b_end = neg_indptr[i], neg_indptr[i + 1]
         diagonal_pending = self_transitions
-        out = indptr[i] if fill else 0
+        start = indptr[i]
+        room = indptr[i + 1]
+        out = start
         total = 0.0
-        while True:
+        while out < room:
             if self_transitions and a < a_end and pos_indices[a] == i:
                 a += 1  # replaced by the self-transition probability
                 continue
@@ -324,31 +330,48 @@ def _signed_kernel(pos_indptr, pos_indices, pos_data, neg_indptr, neg_indices, n
             q = np.float64(neg_data[b]) if has_q else 0.0
             if has_q:
                 b += 1
-            # the weight, and whether scipy would keep the entry (its pre-+1 sum is not 0)
-            if negative_weights:
-                weight = (math.expm1(scale * p) if has_p else 0.0) - (math.expm1(-scale * q) if has_q else 0.0)
-                keep = weight != 0.0
-            elif has_p and has_q:
-                weight = math.expm1(scale * p) + math.expm1(scale * q)
-                keep = weight != 0.0
-                weight += 1.0
+            # the weight, and whether scipy would keep the entry (its pre-+1 sum is not 0);
+            # one stored value alone is kept unless it is 0 (expm1(x) == 0 exactly when x == 0)
+            if has_p and has_q:
+                if negative_weights:
+                    weight = math.expm1(scale * p) - math.expm1(-scale * q)
+                    keep = weight != 0.0
+                else:
+                    weight = math.expm1(scale * p) + math.expm1(scale * q)
+                    keep = weight != 0.0
+                    weight += 1.0
             else:
                 value = p if has_p else q
-                keep = scale * value != 0.0  # expm1(x) == 0 exactly when x == 0
-                weight = math.exp(scale * value) if fill else 0.0
-            if not keep:
-                continue
-            if fill:
+                keep = scale * value != 0.0
+                if not negative_weights:
+                    weight = math.exp(scale * value)
+                elif has_p:
+                    weight = math.expm1(scale * value)
+                else:
+                    weight = -math.expm1(-scale * value)
+            if keep:
                 indices[out] = column
                 data[out] = weight
                 total += abs(weight)
-            out += 1
-        if fill:
-            if total > 0:
-                for e in range(indptr[i], out):
-                    data[e] /= total
-        else:
-            counts[i] = out
+                out += 1
+        counts[i] = out - start
+        if total > 0:
+            for e in range(start, out):
+                data[e] /= total
 
 
 signed_kernel = serialised(_signed_kernel)
+
+
+@numba.njit(cache=True)
+def _compact(indptr, counts, indices, data, new_indptr):  # pragma: no cover
+    """Move each row's first counts[i] entries down to new_indptr[i] (in place, front to back)."""
+    for i in range(len(counts)):
+        source, target = indptr[i], new_indptr[i]
+        if source != target:
+            for e in range(counts[i]):
+                indices[target + e] = indices[source + e]
+                data[target + e] = data[source + e]
+
+
+compact = serialised(_compact)

@@ -72,7 +72,8 @@ def neighbor_pairs(neighbors, n_cells: int, name: str = "neighbors") -> tuple[np
         repeated = (rows[1:] == rows[:-1]) & (cols[1:] == cols[:-1])
         if repeated.any():
             p = int(np.flatnonzero(repeated)[0])
-            raise ValueError(f"{name} lists neighbour {cols[p]} twice for cell {rows[p]}; each neighbour must appear once")
+            raise ValueError(f"{name} lists neighbour {cols[p]} twice for cell {rows[p]}; "
+                             "each neighbour must appear once")
     self_pairs = rows == cols
     if self_pairs.any():
         i = int(rows[np.flatnonzero(self_pairs)[0]])

@@ -165,7 +165,10 @@ def project_velocity_distance_weighted(T, X_emb, *, bandwidth=None, normalize="b
     """
     choice(normalize, "normalize", NORMALIZATIONS)
     T, rows, delta_hat, distance = _neighbour_directions(T, X_emb)
-    h = positive_scalar(bandwidth, "bandwidth") if bandwidth is not None else float(distance.mean()) if len(distance) else 1.0
+    if bandwidth is not None:
+        h = positive_scalar(bandwidth, "bandwidth")
+    else:
+        h = float(distance.mean()) if len(distance) else 1.0
     if h <= 0:
         h = 1.0  # every neighbour sits on top of its cell: all distance weights are 1
     return _weighted_projection(T, rows, delta_hat, np.exp(-0.5 * (distance / h) ** 2), normalize)

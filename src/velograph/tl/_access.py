@@ -115,7 +115,8 @@ def gene_mask(adata, gene_subset) -> np.ndarray:
     arr = np.asarray(gene_subset)
     if arr.dtype == bool:
         if arr.shape != (adata.n_vars,):
-            raise ValueError(f"gene_subset as a boolean mask must have length n_vars = {adata.n_vars}, got shape {arr.shape}")
+            raise ValueError(f"gene_subset as a boolean mask must have length n_vars = {adata.n_vars}, "
+                             f"got shape {arr.shape}")
         mask = arr.copy()
     else:
         names = [gene_subset] if isinstance(gene_subset, str) else list(gene_subset)

@@ -23,7 +23,8 @@ def knn_indices_from_distances(D: sp.csr_matrix, n_neighbors=None) -> np.ndarray
     counts = np.diff(D.indptr)
     if counts.min() == 0:
         cell = int(np.argmin(counts))
-        raise ValueError(f"cell {cell} has no neighbours in adata.obsp['distances']; recompute with sc.pp.neighbors(adata)")
+        raise ValueError(f"cell {cell} has no neighbours in adata.obsp['distances']; "
+                         "recompute with sc.pp.neighbors(adata)")
     k = int(counts.min() if n_neighbors is None else min(counts.min(), n_neighbors))
     indices = np.empty((D.shape[0], k), dtype=np.int64)
     for_trim = np.flatnonzero(counts > k)
@@ -152,7 +153,8 @@ def velocity_graph(data, vkey="velocity", xkey="Ms", tkey=None, basis=None, n_ne
         if "n_neighbors" in params:
             stored, source = params["n_neighbors"], "uns['neighbors']['params']['n_neighbors']"
         else:  # no uns['neighbors'] (e.g. a graph built by hand): the graph itself says how many
-            stored, source = int(np.diff(distances(adata).indptr).min()) + 1, "adata.obsp['distances'], counting the cell"
+            stored = int(np.diff(distances(adata).indptr).min()) + 1
+            source = "adata.obsp['distances'], counting the cell"
         if n_neighbors > stored:
             raise NotImplementedError(
                 f"n_neighbors={n_neighbors} exceeds the stored neighbour graph ({stored}, from {source}); scVelo "

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..reconstruct import reconstructability_score
 from .._checks import choice
+from ..reconstruct import reconstructability_score
 from ._access import require_anndata
 from ._graph import compute_velocity_graph
 from ._transition import kernel

@@ -95,28 +95,34 @@ def kernel(graph, graph_neg=None, *, scale=10.0, self_transitions=True, use_nega
 
 
 def _kernel_compiled(graph, graph_neg, *, scale, self_transitions, use_negative_cosines) -> sp.csr_matrix:
-    """The default kernel in two compiled passes (count, then fill); the inputs are only read.
+    """The default kernel in one compiled pass over the rows; the inputs are only read.
 
     Any canonical graph pair gives scVelo's result: a stored diagonal (replaced by s_i
     with self-transitions), overlapping positive and negative entries (added), stored
     zeros (dropped). Unsorted or duplicated inputs are sorted on a copy, never in place.
+    Each row gets room for all its candidate entries; rows that need fewer (the diagonal
+    where s_i = 0, overlaps, zeros) are closed up afterwards, in place.
     """
-    from .._compiled import signed_kernel
+    from .._compiled import compact, signed_kernel
 
     pos, neg = sorted_csr(graph), sorted_csr(graph_neg)
     n = pos.shape[0]
     self_prob = self_transition_probability(pos) if self_transitions else np.zeros(n)
-    args = (pos.indptr, pos.indices, pos.data, neg.indptr, neg.indices, neg.data,
-            np.asarray(self_prob, dtype=np.float64), bool(self_transitions), float(scale), bool(use_negative_cosines))
-    index_type = np.int32 if pos.nnz + neg.nnz + n < 2**31 else np.int64
-    counts = np.zeros(n, dtype=np.int64)
+    room = np.diff(pos.indptr) + np.diff(neg.indptr) + 1
     indptr = np.zeros(n + 1, dtype=np.int64)
-    signed_kernel(*args, False, counts, indptr, np.empty(0, dtype=index_type), np.empty(0))
-    np.cumsum(counts, out=indptr[1:])
+    np.cumsum(room, out=indptr[1:])
+    index_type = np.int32 if indptr[-1] < 2**31 else np.int64
     indices = np.empty(indptr[-1], dtype=index_type)
     data = np.empty(indptr[-1], dtype=np.float64)
-    signed_kernel(*args, True, counts, indptr, indices, data)
-    return sp.csr_matrix((data, indices, indptr.astype(index_type)), shape=(n, n))
+    counts = np.empty(n, dtype=np.int64)
+    signed_kernel(pos.indptr, pos.indices, pos.data, neg.indptr, neg.indices, neg.data,
+                  np.asarray(self_prob, dtype=np.float64), bool(self_transitions), float(scale),
+                  bool(use_negative_cosines), indptr, indices, data, counts)
+    new_indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=new_indptr[1:])
+    compact(indptr, counts, indices, data, new_indptr)
+    nnz = new_indptr[-1]
+    return sp.csr_matrix((data[:nnz], indices[:nnz], new_indptr.astype(index_type)), shape=(n, n))
 
 
 def embedding_diffusion(T, X_emb, *, scale_diffusion=1.0, weight_diffusion=0.0) -> sp.csr_matrix:
@@ -160,9 +166,9 @@ def transition_matrix(adata, vkey="velocity", basis=None, backward=False, self_t
     whatever the stored graphs hold: a stored diagonal is replaced by s_i and overlapping
     positive and negative entries are added, as scVelo's sparse arithmetic does. A stored graph
     whose shape is not n_obs x n_obs (e.g. after ``adata[cells].copy()``, which does not subset
-    ``uns``) raises an error saying to rerun ``velocity_graph`` on the subset. ``weight_indirect_neighbors``, ``n_neighbors`` and ``basis_constraint``
-    raise NotImplementedError. Reads ``uns['<vkey>_graph']`` (made by
-    :func:`velograph.tl.velocity_graph`) and never writes to ``adata``.
+    ``uns``) raises an error saying to rerun ``velocity_graph`` on the subset.
+    ``weight_indirect_neighbors``, ``n_neighbors`` and ``basis_constraint`` raise NotImplementedError.
+    Reads ``uns['<vkey>_graph']`` (made by :func:`velograph.tl.velocity_graph`) and never writes to ``adata``.
     """
     adata = require_anndata(adata)
     not_supported(
@@ -171,7 +177,8 @@ def transition_matrix(adata, vkey="velocity", basis=None, backward=False, self_t
         basis_constraint=(basis_constraint, None, "embedding-kNN constraint"),
     )
     if vgraph is not None:
-        graph, graph_neg = stored_square(adata, vgraph, "vgraph", "Pass a graph with one row and column per cell."), None
+        graph = stored_square(adata, vgraph, "vgraph", "Pass a graph with one row and column per cell.")
+        graph_neg = None
     else:
         graph, graph_neg = stored_graphs(adata, vkey)
     T = kernel(graph, graph_neg, scale=scale, self_transitions=self_transitions,
