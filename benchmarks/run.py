@@ -87,7 +87,8 @@ def _child(tool: str, n_cells: int, n_jobs: int, sample: int, out: str):
             elapsed = time.perf_counter() - start
             timings["graph"] = elapsed * n_cells / sample
             result["sampled_cells"] = int(sample)
-            flat = [np.concatenate([np.ravel(v) for v in part]) if len(part) else np.empty(0) for part in (vals, rows, cols)]
+            flat = [np.concatenate([np.ravel(v) for v in part]) if len(part) else np.empty(0)
+                    for part in (vals, rows, cols)]
             np.savez(out + ".sample.npz", vals=flat[0].astype(np.float32), rows=flat[1].astype(np.int64),
                      cols=flat[2].astype(np.int64))
         else:
@@ -123,6 +124,15 @@ def _run(tool, n_cells, n_jobs=1, sample=0, workdir=None):
     if proc.returncode != 0:
         return {"tool": tool, "cells": n_cells, "error": proc.stderr.strip().splitlines()[-1:]}
     return json.loads(Path(out).read_text()) | {"_out": out}
+
+
+def _without_paths(value):
+    """``value`` without the "_out" keys: they name files in a temporary folder of this machine."""
+    if isinstance(value, dict):
+        return {k: _without_paths(v) for k, v in value.items() if k != "_out"}
+    if isinstance(value, list):
+        return [_without_paths(v) for v in value]
+    return value
 
 
 def _max_diff(a_path, b_path):
@@ -189,11 +199,12 @@ def main(argv=None):
                 entry["scvelo_rs"] = rs
                 if "timings" in rs and "timings" in best:
                     entry["rs_graph_diff"] = _max_diff(rs["_out"] + ".graph.npz", best["_out"] + ".graph.npz")
+            entry = _without_paths(entry)
             rows.append(entry)
             print(json.dumps({k: v for k, v in entry.items() if k != "scvelo_all"}, default=str)[:600], flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     write_results(rows, args.out, have_rs, quick=args.quick)
-    (args.out / "results.json").write_text(json.dumps(rows, indent=1, default=str))
+    (args.out / "results.json").write_text(json.dumps(rows, indent=1, default=str) + "\n")
     return rows
 
 
@@ -217,7 +228,8 @@ def write_results(rows, out: Path, have_rs: bool, quick=False):
         + (" --quick (smoke test, not a measurement)" if quick else "") + ".",
         "",
         "| cells | pairs | velograph graph | scVelo graph (best n_jobs) | speed-up | velograph graph + embedding | "
-        "scVelo graph + embedding | speed-up | velograph peak GB | scVelo peak GB | max abs diff graph / T / embedding |",
+        "scVelo graph + embedding | speed-up | velograph peak GB | scVelo peak GB | "
+        "max abs diff graph / T / embedding |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for e in rows:
@@ -239,21 +251,23 @@ def write_results(rows, out: Path, have_rs: bool, quick=False):
             + f" | {o.get('peak_gb', float('nan')):.1f} | {s.get('peak_gb', float('nan')):.1f} | {diffs} |"
             if ot and "graph" in st else f"| {e['cells']:,} | failed: {o.get('error') or s.get('error')} |"
         )
-    lines += ["", "Per-step times, velograph vs scVelo (velocity_graph / transition_matrix / velocity_embedding, s):", ""]
+    lines += ["", "Per-step times, velograph vs scVelo (velocity_graph / transition_matrix / velocity_embedding, s):",
+              ""]
     for e in rows:
         t, u = e["velograph"].get("timings", {}), e["scvelo"].get("timings", {})
         if t:
             theirs = " / ".join(_fmt_s(u.get(k)) for k in ("graph", "transition", "embedding"))
-            lines.append(f"- {e['cells']:,} cells: velograph {t['graph']:.3f} / {t['transition']:.3f} / {t['embedding']:.3f}; "
-                         f"scVelo {theirs}; velograph graph {1e9 * t['graph'] / max(1, e['velograph'].get('pairs', 1)) / 500:.3f} "
-                         "ns per pair and gene")
+            per_pair = 1e9 * t["graph"] / max(1, e["velograph"].get("pairs", 1)) / 500
+            lines.append(f"- {e['cells']:,} cells: velograph {t['graph']:.3f} / {t['transition']:.3f} / "
+                         f"{t['embedding']:.3f}; scVelo {theirs}; velograph graph {per_pair:.3f} ns per pair and gene")
     if have_rs:
         lines += ["", "scvelo-rs 0.1.3 (`scvelo_rs.tl.velocity_graph`, same data, same run):", ""]
         for e in rows:
             rs = e.get("scvelo_rs")
             if rs and "timings" in rs and "timings" in e["velograph"]:
                 g = rs["timings"]["graph"]
-                lines.append(f"- {e['cells']:,} cells: {g:.2f} s ({g / e['velograph']['timings']['graph']:.1f}x velograph's time), "
+                ratio = g / e["velograph"]["timings"]["graph"]
+                lines.append(f"- {e['cells']:,} cells: {g:.2f} s ({ratio:.1f}x velograph's time), "
                              f"max abs diff to scVelo {e.get('rs_graph_diff', float('nan')):.1e}")
     else:
         lines += ["", "scvelo-rs was not installed in this run (`pip install -e '.[bench]'` adds it)."]
@@ -273,7 +287,7 @@ def _figure(rows, path):
         pts = [(e["velograph"].get("pairs"), e[key]["timings"]["graph"]) for e in rows
                if key in e and "timings" in e[key] and e["velograph"].get("pairs")]
         if pts:
-            x, y = zip(*pts)
+            x, y = zip(*pts, strict=True)
             ax.plot(x, y, style, label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
