@@ -1,6 +1,6 @@
 """Sparse-matrix helpers shared by every section (private).
 
-The compiled kernels (``velograph._compiled``) trust every index they are given, so
+The compiled functions (``velograph._compiled``) trust every index they are given, so
 each sparse input is checked here first: shape, ``indptr`` and index ranges, in
 O(stored entries), with an error that names the argument. Nothing here writes to its
 input: a matrix that needs sorting or summing of duplicates is copied first (inputs

@@ -105,7 +105,7 @@ def recursive_neighbors(indices: np.ndarray, n_recurse: int) -> sp.csr_matrix:
     With A the kNN adjacency plus the identity, the r-hop neighbourhood of i is the
     support of row i of A^r: {i} u K(i) u K(K(i)) u ... . This is scVelo's
     ``get_iterative_indices`` for all cells at once. The indices are checked to lie in
-    0..n-1 before the compiled two-hop kernel reads through them.
+    0..n-1 before the compiled two-hop function reads through them.
     """
     indices = np.asarray(indices)
     n, k = indices.shape

@@ -3,10 +3,10 @@
 Two kinds, both for reading beside the blog's formulas and for testing:
 
 * per-cell loops (``*_loop``): one Python loop each; they densify and are slow;
-* NumPy versions of the compiled kernels (``*_numpy``): the same arithmetic as
+* NumPy versions of the compiled functions (``*_numpy``): the same arithmetic as
   ``velograph._compiled`` written as vectorised float64 NumPy, sparse and O(pairs).
-  numba is a hard dependency, so the library always runs the compiled kernels; these
-  are the readable specification that the tests hold the kernels to.
+  numba is a hard dependency, so the library always runs the compiled functions; these
+  are the readable specification that the tests hold the compiled code to.
 
 The tests check that the functions in ``graph``, ``kernel``, ``projection`` and
 ``reconstruct`` give the same numbers as these. Do not use them on real data.

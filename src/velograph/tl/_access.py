@@ -71,7 +71,7 @@ def stored_square(adata, M, where: str, rerun: str) -> sp.csr_matrix:
     A shape other than n_obs x n_obs means it was computed on another object, typically
     before ``adata[cells].copy()`` (AnnData subsets obsp and obsm, but not uns): the error
     says to ``rerun``. Then the sparse structure is checked (indices in range), so that no
-    compiled kernel reads outside the arrays.
+    compiled function reads outside the arrays.
     """
     if not sp.issparse(M):
         if isinstance(M, np.ndarray) and M.ndim == 2:

@@ -17,7 +17,7 @@ def stored_graphs(adata, vkey="velocity"):
     exists anywhere (scVelo re-reads it from uns), else None. Both are checked: a graph
     of another shape than n_obs x n_obs is stale (computed before ``adata[cells].copy()``,
     which does not subset uns) and raises an error saying to rerun ``velocity_graph``;
-    index ranges are checked before any compiled kernel reads them.
+    index ranges are checked before any compiled function reads them.
     """
     key = f"{vkey}_graph"
     rerun = f"Rerun velograph.tl.velocity_graph(adata, vkey={vkey!r}) on this object."
@@ -131,7 +131,7 @@ def embedding_diffusion(T, X_emb, *, scale_diffusion=1.0, weight_diffusion=0.0) 
     D_ij = ‖x_j - x_i‖ on the support of T > 0 (the diagonal included, with distance 0,
     so it counts in the mean and keeps weight 1), sigma_d = scale_diffusion * mean(D),
     T <- normalise(T * exp(-D^2 / 2 sigma_d^2)). Negative entries of a signed T are
-    dropped. With 0 < weight_diffusion < 1, mix in a kernel of width sigma_d / 2.
+    dropped. With 0 < weight_diffusion < 1, mix in a Gaussian of width sigma_d / 2.
     """
     support = sp.csr_matrix(T > 0)
     support.sort_indices()
@@ -185,7 +185,7 @@ def transition_matrix(adata, vkey="velocity", basis=None, backward=False, self_t
                use_negative_cosines=use_negative_cosines, backward=backward, perc=perc, threshold=threshold)
     T = sp.csr_matrix(T, dtype=np.float32)
     if basis is not None:
-        # scVelo multiplies the float32 kernel by a float64 distance kernel: float64 out.
+        # scVelo multiplies the float32 kernel by a float64 distance weight: float64 out.
         T = embedding_diffusion(T, embedding(adata, basis), scale_diffusion=scale_diffusion,
                                 weight_diffusion=weight_diffusion)
     return T
