@@ -17,9 +17,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-from chapters import checked_outputs, chapters, golden_for  # noqa: E402
-
 from _ci import missing  # noqa: E402
+from chapters import chapters, checked_outputs, golden_for  # noqa: E402
 
 EXECUTED = ROOT / "_build" / "jupyter_execute"
 
@@ -50,7 +49,8 @@ def test_built_chapter_shows_the_goldens_checked_outputs(chapter):
     assert golden, f"{chapter.stem} has no checked outputs"
     assert len(built) == len(golden), f"{chapter.stem}: {len(built)} checked cells built, {len(golden)} in the golden"
     for number, (ours, theirs) in enumerate(zip(built, golden, strict=True)):
-        assert ours == theirs, f"{chapter.stem}, checked cell {number}: the built book shows\n{ours}\nthe golden\n{theirs}"
+        assert ours == theirs, (
+            f"{chapter.stem}, checked cell {number}: the built book shows\n{ours}\nthe golden\n{theirs}")
 
 
 def test_sanitizer_rules_apply():

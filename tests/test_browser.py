@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
+
 from _ci import missing, require_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +95,8 @@ def test_page_renders_cleanly(server, browser, name):
     assert page.locator("div.output.stderr, div.output.traceback, .output_error").count() == 0, \
         f"{name}: error or stderr output shown"
 
-    for href in page.evaluate("() => Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))"):
+    links = "() => Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))"
+    for href in page.evaluate(links):
         if href.startswith(("http:", "https:", "mailto:", "javascript:")):
             continue
         target, fragment = urldefrag(href)

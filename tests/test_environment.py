@@ -24,7 +24,8 @@ def pyproject_requirements() -> list[Requirement]:
     """Every requirement of velograph with its scvelo and dev extras (the self-reference left out)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    reqs = list(project["dependencies"]) + extras["scvelo"] + [r for r in extras["dev"] if not r.startswith("velograph")]
+    reqs = list(project["dependencies"]) + extras["scvelo"]
+    reqs += [r for r in extras["dev"] if not r.startswith("velograph")]
     return [Requirement(r) for r in reqs]
 
 
@@ -65,7 +66,8 @@ def test_lock_satisfies_every_requirement(source):
         name = canonicalize_name(requirement.name)
         assert name in pins, f"{requirement} of {source} is not in requirements-lock.txt: refresh the lock"
         assert requirement.specifier.contains(pins[name], prereleases=True), (
-            f"requirements-lock.txt pins {name}=={pins[name]}, which violates {requirement} of {source}: refresh the lock"
+            f"requirements-lock.txt pins {name}=={pins[name]}, which violates {requirement} of {source}: "
+            "refresh the lock"
         )
 
 

@@ -12,9 +12,10 @@ tolerances that hold on every machine.
 
 What it stores (only what Part II reads; the genes are the velocity genes of either
 model, so the file stays small): layers Ms, Mu, spliced/unspliced (normalised counts),
-the dynamical velocities (the stochastic ones are rebuilt exactly from Ms, Mu and gamma); per-gene results of both models; the kNN
-graph (distances, connectivities); the UMAP and PCA coordinates; cluster labels; the
-genes the recipe kept; and the provenance (package versions, BLAS kernel, CPU).
+the dynamical velocities (the stochastic ones are rebuilt exactly from Ms, Mu and
+gamma); per-gene results of both models; the kNN graph (distances, connectivities); the
+UMAP and PCA coordinates; cluster labels; the genes the recipe kept; and the provenance
+(package versions, BLAS kernel, CPU).
 
 It writes src/velograph/data/pancreas_prepared.h5ad and records the file's sha256 in
 src/velograph/datasets.py (PREPARED_SHA256), so that any change to a shipped value is

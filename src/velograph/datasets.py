@@ -26,7 +26,7 @@ def _shipped(name: str) -> Path:
     return Path(str(resources.files("velograph") / "data" / name))
 
 
-def read_velocity_h5ad(path) -> "anndata.AnnData":  # noqa: F821
+def read_velocity_h5ad(path) -> anndata.AnnData:  # noqa: F821
     """Read an .h5ad with spliced/unspliced layers; clear errors for a missing, corrupt or incomplete file.
 
     Sets ``X`` to a copy of the spliced counts when the file stores no ``X``.
