@@ -1,10 +1,13 @@
 """Section C: projection onto an embedding."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 import velograph as vg
+from velograph.projection import project_velocity_csr
 from velograph.reference import project_velocity_loop
 from velograph.toy import crowded_embedding
 
@@ -103,3 +106,114 @@ def test_compiled_projection_equals_numpy(random_problem, correction):
     T = sp.csr_matrix(T)
     np.testing.assert_allclose(vg.project_velocity(T, E, correction=correction),
                                project_velocity_numpy(T, E, correction), atol=1e-12)
+
+
+# --- behaviour found missing by mutation testing (see /README "Mutation testing") ---
+
+# Cell 0 at the origin with neighbours 1 at (2, 0) and 2 at (0, 3): unit directions (1, 0), (0, 1).
+# Its row holds weights 0.2 and 0.4, which do NOT sum to 1 (so "uniform" and "mean" differ).
+E_UNNORM = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 3.0]])
+T_UNNORM = sp.csr_matrix(np.array([[0.0, 0.2, 0.4], [0.5, 0.0, 0.5], [0.5, 0.5, 0.0]]))
+
+
+@pytest.mark.parametrize("correction, expected", [
+    (None, [0.2, 0.4]),                 # sum_j p_j d_j
+    ("uniform", [0.2 - 0.5, 0.4 - 0.5]),  # minus (1/2)((1, 0) + (0, 1))
+    ("mean", [0.2 - 0.3, 0.4 - 0.3]),     # minus mean(p) = 0.3 times ((1, 0) + (0, 1))
+])
+def test_corrections_closed_form_on_a_row_not_summing_to_one(correction, expected):
+    np.testing.assert_allclose(vg.project_velocity(T_UNNORM, E_UNNORM, correction=correction)[0], expected,
+                               atol=1e-12)
+    np.testing.assert_allclose(project_velocity_csr(T_UNNORM, E_UNNORM, correction=correction)[0], expected,
+                               atol=1e-12)
+
+
+def test_unit_directions_from_a_cell_away_from_the_origin():
+    X_emb = np.array([[5.0, 5.0], [8.0, 9.0], [5.0, 3.0], [5.0, 5.0]])
+    np.testing.assert_allclose(vg.unit_directions(X_emb, 0, [1, 2, 3]), [[0.6, 0.8], [0.0, -1.0], [0.0, 0.0]],
+                               atol=1e-15)
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e200])
+def test_unit_directions_at_extreme_scales(scale):
+    X_emb = np.array([[0.0, 0.0], [3.0, 4.0], [-1.0, 0.0]])
+    np.testing.assert_allclose(vg.unit_directions(scale * X_emb, 0, [1, 2]), [[0.6, 0.8], [-1.0, 0.0]], atol=1e-15)
+
+
+def test_project_velocity_csr_refuses_what_the_compiled_code_cannot_read():
+    with pytest.raises(ValueError, match="correction"):
+        project_velocity_csr(T_UNNORM, E_UNNORM, correction="median")
+    for bad in (T_UNNORM.toarray(), sp.csc_matrix(T_UNNORM), T_UNNORM[:2, :2]):
+        with pytest.raises(ValueError, match=r"^T must be a CSR matrix of shape \(3, 3\)"):
+            project_velocity_csr(bad, E_UNNORM)
+    with pytest.raises(ValueError, match="correction"):
+        vg.project_velocity(T_UNNORM, E_UNNORM, correction="median")
+
+
+def _last_cell_alone():
+    """Four cells; the last one has no neighbours (an empty last row)."""
+    X_emb = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [4.0, 4.0]])
+    T = sp.csr_matrix(np.array([[0, 0.5, 0.5, 0], [0.5, 0, 0.5, 0], [0.5, 0.5, 0, 0], [0, 0, 0, 0]]))
+    return T, X_emb
+
+
+@pytest.mark.parametrize("normalize", ["blog", "weights"])
+def test_weighted_variants_give_nan_for_a_cell_without_neighbours(normalize):
+    T, X_emb = _last_cell_alone()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NaN by design, not a numpy warning
+        nu_d = vg.project_velocity_distance_weighted(T, X_emb, normalize=normalize)
+        nu_c = vg.project_velocity_confidence_weighted(T, X_emb, np.ones(4), normalize=normalize)
+    for nu in (nu_d, nu_c):
+        assert nu.shape == (4, 2)
+        assert np.isnan(nu[3]).all() and np.isfinite(nu[:3]).all()
+    # cell 0: neighbours at equal distance with equal weights: (0.5 (1, 0) + 0.5 (0, 1)) / denominator
+    np.testing.assert_allclose(nu_c[0], [0.25, 0.25] if normalize == "blog" else [0.5, 0.5], atol=1e-12)
+
+
+def test_no_off_diagonal_entries_gives_nan_everywhere():
+    T = sp.identity(3, format="csr")
+    for nu in (vg.project_velocity_distance_weighted(T, E_UNNORM),
+               vg.project_velocity_confidence_weighted(T, E_UNNORM, np.ones(3)),
+               vg.project_velocity(T, E_UNNORM)):
+        assert nu.shape == (3, 2) and np.isnan(nu).all()
+
+
+def test_distance_weighted_with_every_neighbour_on_top_of_its_cell():
+    """All distances 0: the default bandwidth would be 0; the arrows are 0 (no direction), not NaN."""
+    X_emb = np.zeros((3, 2))
+    nu = vg.project_velocity_distance_weighted(T_UNNORM, X_emb)
+    np.testing.assert_array_equal(nu, np.zeros((3, 2)))
+
+
+def test_confidence_as_dense_matrix_equals_sparse_and_vector():
+    c = np.array([0.3, 0.9, 0.1])
+    C = np.tile(c, (3, 1))
+    nu = vg.project_velocity_confidence_weighted(T_UNNORM, E_UNNORM, c)
+    np.testing.assert_allclose(vg.project_velocity_confidence_weighted(T_UNNORM, E_UNNORM, C), nu, atol=1e-12)
+    np.testing.assert_allclose(vg.project_velocity_confidence_weighted(T_UNNORM, E_UNNORM, sp.csr_matrix(C)), nu,
+                               atol=1e-12)
+    # c_ij differing within a column: only a matrix can say it
+    C2 = np.array([[0, 1.0, 3.0], [1.0, 0, 1.0], [1.0, 1.0, 0]])
+    expected0 = (1.0 * 0.2 * np.array([1, 0]) + 3.0 * 0.4 * np.array([0, 1])) / 4.0
+    np.testing.assert_allclose(vg.project_velocity_confidence_weighted(T_UNNORM, E_UNNORM, C2)[0], expected0,
+                               atol=1e-12)
+
+
+def test_confidence_checks_name_the_argument():
+    with pytest.raises(ValueError, match=r"^confidence is 2 x 2 but there are 3 cells"):
+        vg.project_velocity_confidence_weighted(T_UNNORM, E_UNNORM, sp.identity(2, format="csr"))
+    with pytest.raises(ValueError, match=r"^confidence contains NaN at index 1"):
+        vg.project_velocity_confidence_weighted(T_UNNORM, E_UNNORM, np.array([1.0, np.nan, 1.0]))
+    with pytest.raises(ValueError, match="one value per cell"):
+        vg.project_velocity_confidence_weighted(T_UNNORM, E_UNNORM, np.ones(4))
+    with pytest.raises(ValueError, match="non-negative"):
+        vg.project_velocity_confidence_weighted(T_UNNORM, E_UNNORM, np.array([1.0, -0.1, 1.0]))
+
+
+def test_zero_confidence_is_allowed_and_a_zero_sum_row_is_nan():
+    c = np.array([1.0, 0.0, 0.0])  # cell 0's neighbours (1 and 2) both have confidence 0
+    nu = vg.project_velocity_confidence_weighted(T_UNNORM, E_UNNORM, c)
+    assert np.isnan(nu[0]).all()
+    # cell 1: only neighbour 0 counts, direction (-1, 0), weight 0.5: blog divides by sum c = 1
+    np.testing.assert_allclose(nu[1], [-0.5, 0.0], atol=1e-12)

@@ -1,5 +1,7 @@
 """Section D: reconstructability."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -46,3 +48,108 @@ def test_constant_rows_are_nan_and_skipped():
     assert per_cell[1] == pytest.approx(1.0)
     assert np.isnan(per_cell[2])
     assert vg.reconstructability_score(A, B, over="neighbors") == pytest.approx(1.0)
+
+
+# --- behaviour found missing by mutation testing (see /README "Mutation testing") ---
+
+def _nearly_constant_rows(offset, spread, scale, seed=0, n=12, k=6):
+    """Rows of k stored entries scale*(offset + spread*x) and scale*(offset + spread*y), same pattern.
+
+    Pearson correlation ignores a common shift and a positive factor, so the exact answer
+    for each row is corr(x, y), whatever offset, spread and scale are.
+    """
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=(2, n, k))
+    cols = np.array([rng.choice(n, size=k, replace=False) for _ in range(n)])
+    indptr = np.arange(0, n * k + 1, k)
+    A = sp.csr_matrix((scale * (offset + spread * x.ravel()), cols.ravel(), indptr), shape=(n, n))
+    B = sp.csr_matrix((scale * (offset + spread * y.ravel()), cols.ravel(), indptr), shape=(n, n))
+    exact = np.array([np.corrcoef(x[i], y[i])[0, 1] for i in range(n)])
+    return A, B, exact
+
+
+@pytest.mark.parametrize("scale", [1e-10, 1.0, 1e10])
+def test_nearly_constant_rows_keep_their_correlation(scale):
+    """Values 5 + 1e-8 x: the one-pass formula (or a poor shift) loses every digit here."""
+    A, B, exact = _nearly_constant_rows(offset=5.0, spread=1e-8, scale=scale)
+    np.testing.assert_allclose(vg.row_correlations(A, B, over="neighbors"), exact, atol=1e-6)
+
+
+@pytest.mark.parametrize("over", ["all", "neighbors"])
+@pytest.mark.parametrize("scale", [1e-150, 1e-10, 1e10, 1e150])
+def test_correlation_does_not_depend_on_units(over, scale):
+    A, B, _ = _nearly_constant_rows(offset=0.0, spread=1.0, scale=1.0, seed=3)
+    B.data = np.abs(B.data)
+    expected = vg.row_correlations(A, B, over=over)
+    assert np.isfinite(expected).all()
+    np.testing.assert_allclose(vg.row_correlations(scale * A, B, over=over), expected, atol=1e-12)
+    np.testing.assert_allclose(vg.row_correlations(A, scale * B, over=over), expected, atol=1e-12)
+
+
+def test_rows_constant_up_to_rounding_are_nan():
+    # 0.1 is not exact in binary: the mean of (0.1, 0.1, 0.1) is not exactly 0.1, so the
+    # deviations are rounding noise, not variance.
+    A = sp.csr_matrix((np.full(3, 0.1), [1, 2, 3], [0, 3, 3, 3, 3]), shape=(4, 4))
+    B = sp.csr_matrix((np.array([0.3, 0.1, 0.7]), [1, 2, 3], [0, 3, 3, 3, 3]), shape=(4, 4))
+    for over in ("all", "neighbors"):
+        corr_ab = vg.row_correlations(A, B, over=over)
+        corr_ba = vg.row_correlations(B, A, over=over)
+        if over == "neighbors":
+            assert np.isnan(corr_ab[0]) and np.isnan(corr_ba[0])
+        else:  # over all 4 columns the zero in column 0 makes row 0 vary: (0, .1, .1, .1)
+            assert corr_ab[0] == pytest.approx(np.corrcoef([0, 0.1, 0.1, 0.1], [0, 0.3, 0.1, 0.7])[0, 1], abs=1e-12)
+
+
+def test_single_compared_entry_has_no_correlation():
+    A = sp.csr_matrix((np.array([0.4]), [1], [0, 1, 1]), shape=(2, 2))
+    B = sp.csr_matrix((np.array([0.9]), [1], [0, 1, 1]), shape=(2, 2))
+    assert np.isnan(vg.row_correlations(A, B, over="neighbors")).all()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_correlations_lie_in_minus_one_to_one_exactly(seed):
+    """Perfectly (anti-)correlated rows round to within [-1, 1], never 1 + 4e-16."""
+    rng = np.random.default_rng(seed)
+    A = sp.random(500, 500, density=0.02, random_state=seed, format="csr")
+    A.data = rng.random(A.nnz)
+    for over in ("all", "neighbors"):
+        for B in (3.3 * A, -A, -0.7 * A):
+            corr = vg.row_correlations(A, B, over=over)
+            corr = corr[~np.isnan(corr)]
+            assert corr.min() >= -1.0 and corr.max() <= 1.0
+    assert (vg.row_correlations(A, 3.3 * A)[np.diff(A.indptr) > 1] == 1.0).any()
+
+
+def test_default_compares_all_columns():
+    full, sub = _graphs(2)
+    np.testing.assert_array_equal(vg.row_correlations(full, sub), vg.row_correlations(full, sub, over="all"))
+    assert vg.reconstructability_score(full, sub) == vg.reconstructability_score(full, sub, over="all")
+
+
+def test_unnormalised_rows_match_the_loop():
+    """Rows that do not sum to 1 (a similarity graph, not a transition matrix) give the same as the loop."""
+    rng = np.random.default_rng(4)
+    A = sp.random(30, 30, density=0.25, random_state=5, format="csr")
+    A.data = rng.normal(size=A.nnz) * 3.0
+    B = A.copy()
+    B.data = B.data + rng.normal(size=B.nnz)
+    for over in ("all", "neighbors"):
+        expected = reconstructability_loop(A.toarray(), B.toarray(), over=over)[1]
+        np.testing.assert_allclose(vg.row_correlations(A, B, over=over), expected, atol=1e-12, equal_nan=True)
+
+
+def test_undefined_rows_are_nan_without_numpy_warnings():
+    A = sp.csr_matrix(np.array([[0, 0.5, 0.5], [0.2, 0, 0.8], [0.0, 0.0, 0.0]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for over in ("all", "neighbors"):
+            corr = vg.row_correlations(A, A, over=over)
+            assert np.isnan(corr[2])
+
+
+def test_all_rows_undefined_warns_at_the_callers_line_and_returns_nan():
+    A = sp.csr_matrix((np.full(2, 0.5), [1, 2], [0, 2, 2, 2]), shape=(3, 3))
+    with pytest.warns(RuntimeWarning, match="every row correlation is undefined") as record:
+        r = vg.reconstructability_score(A, A, over="neighbors")
+    assert np.isnan(r)
+    assert record[0].filename == __file__  # stacklevel points at the caller, not the library

@@ -1,0 +1,108 @@
+"""velograph.display: the fixed-precision text every checked notebook cell prints."""
+
+import numpy as np
+import pytest
+
+import velograph as vg
+from velograph import display
+
+
+@pytest.fixture
+def margin():
+    """Set a rounding margin for one test and always restore the previous one."""
+    old = display.set_rounding_margin(0.0)
+    yield display.set_rounding_margin
+    display.set_rounding_margin(old)
+
+
+def test_numbers_at_fixed_decimals():
+    assert vg.fmt(0.5) == "0.500000"
+    assert vg.fmt(1 / 3, 3) == "0.333"
+    assert vg.fmt(2 / 3, 2) == "0.67"
+    assert vg.fmt(np.float32(0.25)) == "0.250000"
+    assert vg.fmt(-0.5) == "-0.500000"
+    assert vg.fmt(12.0, 0) == "12"
+
+
+def test_integers_print_as_integers():
+    assert vg.fmt(3) == "3"
+    assert vg.fmt(np.int64(-2)) == "-2"
+    assert vg.fmt(10**12, 2) == "1000000000000"
+
+
+def test_negative_zero_and_nan_do_not_depend_on_rounding_noise():
+    assert vg.fmt(-1e-9) == "0.000000"
+    assert vg.fmt(-4e-7) == "0.000000"
+    assert vg.fmt(-0.0) == "0.000000"
+    assert vg.fmt(-6e-7) == "-0.000001"
+    assert vg.fmt(float("nan")) == "nan"
+    assert vg.fmt(np.float32("nan")) == "nan"
+
+
+def test_vectors_and_matrices():
+    assert vg.fmt([1, 2.5], 1) == "[1.0, 2.5]"
+    assert vg.fmt(np.array([[1.0, -0.0], [0.25, np.nan]]), 2) == "[[1.00, 0.00],\n [0.25, nan]]"
+    assert vg.fmt(np.array(2.5), 1) == "2.5"
+    with pytest.raises(ValueError, match=r"shape \(1, 1, 1\)"):
+        vg.fmt(np.zeros((1, 1, 1)))
+
+
+def test_show_prints_label_and_value(capsys):
+    vg.show("r", 0.123456789, 4)
+    vg.show("n", 7)
+    assert capsys.readouterr().out == "r = 0.1235\nn = 7\n"
+
+
+def test_table_right_aligns_columns(capsys):
+    vg.table([["a", 0.5, 3], ["long name", -1.25, 12]], ["gene", "value", "k"], digits=2)
+    assert capsys.readouterr().out.splitlines() == [
+        "     gene  value   k",
+        "        a   0.50   3",
+        "long name  -1.25  12",
+    ]
+
+
+def test_set_rounding_margin_returns_the_old_one_and_checks_its_argument(margin):
+    assert margin(1e-6) == 0.0
+    assert margin(2e-6) == 1e-6
+    for bad in (-1e-6, float("nan"), float("inf"), "1e-6", None):
+        with pytest.raises(ValueError, match="margin must be a finite number >= 0"):
+            margin(bad)
+    assert margin(0) == 2e-6
+
+
+def test_values_near_a_rounding_boundary_are_refused(margin):
+    margin(1e-9)
+    with pytest.raises(ValueError, match="rounding boundary at 6 decimals"):
+        vg.fmt(0.1234565)
+    with pytest.raises(ValueError, match="rounding boundary at 2 decimals"):
+        vg.fmt(-0.125 + 1e-12, 2)
+    with pytest.raises(ValueError):
+        vg.fmt(np.array([0.1, 0.1234565]))
+    assert vg.fmt(0.1234565, 5) == "0.12346"  # fewer digits: far from the 5-decimal boundary
+    assert vg.fmt(0.1234561) == "0.123456"
+    assert vg.fmt(0.12345649, 6) == "0.123456"  # 1e-8 from the boundary: clear of a 1e-9 margin
+    assert vg.fmt(7) == "7"
+    assert vg.fmt(float("nan")) == "nan"
+
+
+def test_no_margin_means_no_check(margin):
+    assert vg.fmt(0.125, 2) in ("0.12", "0.13")
+
+
+def test_share_below_and_above_are_strict():
+    values = np.array([0.1, 0.5, 0.5, 0.9])
+    assert display.share_below(values, 0.5) == 0.25
+    assert display.share_above(values, 0.5) == 0.25
+    assert display.share_below(values, 1.0) == 1.0
+    assert display.share_above([[0.2, 0.7], [0.8, 0.9]], 0.75) == 0.5
+
+
+def test_share_refuses_values_within_the_margin_of_the_threshold(margin):
+    margin(1e-6)
+    with pytest.raises(ValueError, match=r"1 values lie within the rounding margin 1e-06 of the threshold 0\.5"):
+        display.share_below([0.1, 0.5000001, 0.9], 0.5)
+    with pytest.raises(ValueError, match="of the threshold"):
+        display.share_above([0.4999995], 0.5)
+    assert display.share_below([0.1, 0.499, 0.9], 0.5) == pytest.approx(2 / 3)
+    assert display.share_above([0.1, 0.501, 0.9], 0.5) == pytest.approx(2 / 3)
