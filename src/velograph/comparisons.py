@@ -66,3 +66,439 @@ def opposite_sign_share(G1, G2, *, digits: int = 4) -> float:
     margin = display._MARGIN
     ambiguous = (np.abs(a) < margin) | (np.abs(b) < margin)
     return _bounded_share(np.sign(a) * np.sign(b) < 0, ambiguous, digits, "0")
+
+
+# ---------------------------------------------------------------------------------------------
+# Arrow fields
+
+
+def angle_degrees(A, B) -> np.ndarray:
+    """Angle between row i of A and row i of B (two arrow fields), in degrees in [0, 180].
+
+    NaN where either row is zero or NaN (no direction). 90 degrees or more means the
+    two arrows of a cell point in opposite half-planes (cosine <= 0).
+    """
+    A, B = np.asarray(A, float), np.asarray(B, float)
+    norm = np.linalg.norm(A, axis=1) * np.linalg.norm(B, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cosine = np.where(norm > 0, (A * B).sum(axis=1) / norm, np.nan)
+    return np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+
+
+def _offdiagonal_directions(T, X_emb):
+    """(rows, T_ij, unit directions delta_hat_ij) over the stored off-diagonal entries of T."""
+    T = sp.csr_matrix(T, dtype=np.float64)
+    X_emb = np.asarray(X_emb, dtype=np.float64)
+    rows = row_of_each_entry(T)
+    keep = rows != T.indices
+    rows, columns, weights = rows[keep], T.indices[keep], T.data[keep]
+    displacement = X_emb[columns] - X_emb[rows]
+    length = np.linalg.norm(displacement, axis=1, keepdims=True)
+    unit = np.divide(displacement, length, out=np.zeros_like(displacement), where=length > 0)
+    return rows, weights, unit
+
+
+def density_correction_difference(T, X_emb) -> np.ndarray:
+    r"""scVelo's density correction minus the textbook one, per cell: an (n, d) array.
+
+    scVelo subtracts mean_j(p_ij) * sum_j delta_hat_ij, the textbook (1/k_i) sum_j delta_hat_ij,
+    both over the k_i stored off-diagonal neighbours j of row i of T (weights p_ij). The
+    arrows therefore differ by
+
+    .. math:: \nu_i^{\text{mean}} - \nu_i^{1/k}
+              = \frac{1 - \sum_j p_{ij}}{k_i}\,\sum_j \hat\delta_{ij},
+
+    which is zero exactly when the weights of the row sum to 1. Units: those of the
+    arrows before autoscaling (a combination of unit vectors). Rows without
+    neighbours are NaN.
+    """
+    rows, weights, unit = _offdiagonal_directions(T, X_emb)
+    n = T.shape[0]
+    k = np.bincount(rows, minlength=n).astype(float)
+    row_sum = np.bincount(rows, weights=weights, minlength=n)
+    total = np.stack([np.bincount(rows, weights=unit[:, c], minlength=n) for c in range(unit.shape[1])], axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return ((1.0 - row_sum) / k)[:, None] * total
+
+
+def scvelo_arrows(adata, *, basis="umap", sqrt_transform=None, gene_subset=None, xkey="Ms",
+                  **embedding_options) -> np.ndarray:
+    """scVelo's arrows before autoscaling for one choice of square root, genes and states: an (n, d) array.
+
+    Runs :func:`velograph.tl.velocity_graph` (with ``sqrt_transform``,
+    ``gene_subset`` and ``xkey`` as given; None means scVelo's default) and
+    :func:`velograph.tl.velocity_embedding` with ``autoscale=False`` on a copy of
+    ``adata``; ``embedding_options`` go to ``velocity_embedding`` (e.g.
+    ``self_transitions=False``). ``adata`` is not modified.
+    """
+    from . import tl
+
+    work = tl.velocity_graph(adata, sqrt_transform=sqrt_transform, gene_subset=gene_subset, xkey=xkey, copy=True)
+    tl.velocity_embedding(work, basis=basis, autoscale=False, **embedding_options)
+    return np.asarray(work.obsm[f"velocity_{basis}"])
+
+
+#: The three ways in which the stochastic and dynamical velocity graphs differ.
+FLIP_FACTORS = ("model", "sqrt", "genes")
+
+
+def flip_factor_fields(stochastic, dynamical, *, basis="umap") -> dict:
+    """The arrow fields of all 2 x 2 x 2 combinations of the three factors that differ between models.
+
+    ``stochastic`` and ``dynamical`` are the same cells with the two models'
+    velocities (same ``Ms``, neighbours and embedding). A combination is a tuple
+    (model, sqrt, genes): model "stochastic" or "dynamical" (the velocity layer),
+    sqrt True or False (sign-sqrt on both vectors), genes "stochastic" or
+    "dynamical" (that model's velocity genes). scVelo's defaults are
+    ("stochastic", True, "stochastic") and ("dynamical", False, "dynamical").
+    Returns {combination: arrows before autoscaling, (n, d)}.
+    """
+    if not np.allclose(stochastic.obsm[f"X_{basis}"], dynamical.obsm[f"X_{basis}"]):
+        raise ValueError(f"the two objects must share the embedding X_{basis}")
+    data = {"stochastic": stochastic, "dynamical": dynamical}
+    genes = {name: list(a.var_names[np.asarray(a.var["velocity_genes"], bool)]) for name, a in data.items()}
+    fields = {}
+    for model in ("stochastic", "dynamical"):
+        for sqrt in (True, False):
+            for gene_set in ("stochastic", "dynamical"):
+                fields[(model, sqrt, gene_set)] = scvelo_arrows(data[model], basis=basis, sqrt_transform=sqrt,
+                                                                gene_subset=genes[gene_set])
+    return fields
+
+
+def factor_effects(fields, *, factors=FLIP_FACTORS) -> list[tuple]:
+    """For each factor: the change of the arrow field when only that factor changes.
+
+    Pools the angles of every cell over the pairs of combinations in ``fields`` (from
+    :func:`flip_factor_fields`) that differ in that factor alone (4 pairs of 3,696
+    cells for 3 factors), and returns rows (factor, median angle in degrees, share of
+    arrows turned by more than 90 degrees), the share guarded by
+    :func:`velograph.display.share_above`.
+    """
+    rows = []
+    for position, factor in enumerate(factors):
+        angles = []
+        for combination, arrows in fields.items():
+            values = sorted({c[position] for c in fields}, key=str)
+            if combination[position] != values[0]:
+                continue
+            partner = combination[:position] + (values[1],) + combination[position + 1:]
+            angles.append(angle_degrees(arrows, fields[partner]))
+        angles = np.concatenate(angles)
+        angles = angles[np.isfinite(angles)]
+        rows.append((factor, float(np.median(angles)), display.share_above(angles, 90.0)))
+    return rows
+
+
+#: Transitions between cell types known from lineage studies of pancreatic endocrinogenesis
+#: (Bastidas-Ponce et al. 2019): ductal cells give Ngn3-low, then Ngn3-high endocrine
+#: progenitors, then pre-endocrine cells, then the four endocrine types.
+PANCREAS_TRANSITIONS = (
+    ("Ductal", "Ngn3 low EP"),
+    ("Ngn3 low EP", "Ngn3 high EP"),
+    ("Ngn3 high EP", "Pre-endocrine"),
+    ("Pre-endocrine", "Alpha"),
+    ("Pre-endocrine", "Beta"),
+    ("Pre-endocrine", "Delta"),
+    ("Pre-endocrine", "Epsilon"),
+)
+
+
+def cross_boundary_correctness(arrows, X_emb, clusters, neighbors, transitions=PANCREAS_TRANSITIONS) -> dict:
+    r"""How well arrows at the boundary of cell type A point into cell type B, for each known A -> B.
+
+    The cross-boundary direction correctness of Qiao & Huang (2021, VeloAE): for each
+    cell i of A with at least one neighbour in B (``neighbors``: an (n, k) index array
+    of each cell's nearest neighbours, or a sparse n x n matrix whose stored entries
+    mark them, e.g. ``obsp['distances']``), the mean over those neighbours j in B of
+    cos(nu_i, x_j - x_i) in the embedding; then the mean over these boundary cells.
+
+    Dimensionless, in [-1, 1]: positive when arrows at the boundary point from A into
+    B (the known direction), negative when they point back. Returns
+    {(A, B): score}; NaN when A has no cell with a neighbour in B.
+    """
+    arrows, X_emb = np.asarray(arrows, float), np.asarray(X_emb, float)
+    labels = np.asarray(clusters).astype(str)
+    if sp.issparse(neighbors):
+        pattern = sp.csr_matrix(neighbors)
+        rows = [pattern.indices[pattern.indptr[i]:pattern.indptr[i + 1]] for i in range(pattern.shape[0])]
+    else:
+        rows = list(np.asarray(neighbors))
+    scores = {}
+    for source, target in transitions:
+        per_cell = []
+        for i in np.flatnonzero(labels == source):
+            into = rows[i][labels[rows[i]] == target]
+            if len(into) == 0 or not np.isfinite(arrows[i]).all():
+                continue
+            per_cell.append(np.mean(angle_cosines(arrows[i], X_emb[into] - X_emb[i])))
+        scores[(source, target)] = float(np.mean(per_cell)) if per_cell else float("nan")
+    return scores
+
+
+def angle_cosines(vector, displacements) -> np.ndarray:
+    """Cosine between one vector and each row of ``displacements`` (NaN for a zero row or vector)."""
+    vector, displacements = np.asarray(vector, float), np.asarray(displacements, float)
+    norm = np.linalg.norm(displacements, axis=1) * np.linalg.norm(vector)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(norm > 0, displacements @ vector / norm, np.nan)
+
+
+def arrows_from_similarities(adata, graph, *, basis="umap", **embedding_options) -> np.ndarray:
+    """scVelo's arrows before autoscaling, computed from a given signed similarity graph pi (n x n sparse).
+
+    Stores clip(pi, 0, 1) and clip(pi, -1, 0) as ``velocity_graph`` would, on a
+    light copy of ``adata`` (cells, embedding, neighbours), and runs
+    :func:`velograph.tl.velocity_embedding` with ``autoscale=False`` and
+    ``embedding_options``. For textbook variants of the graph (plain cosine, other
+    neighbourhoods) under scVelo's kernel and projection. ``adata`` is not modified.
+    """
+    import anndata as ad
+
+    from . import tl
+
+    graph = sp.csr_matrix(graph)
+    positive, negative = graph.maximum(0).tocsr(), graph.minimum(0).tocsr()
+    positive.eliminate_zeros()
+    negative.eliminate_zeros()
+    work = ad.AnnData(obs=adata.obs[[]].copy(), obsm={f"X_{basis}": np.asarray(adata.obsm[f"X_{basis}"])},
+                      uns={"velocity_graph": positive, "velocity_graph_neg": negative, "velocity_params": {}})
+    tl.velocity_embedding(work, basis=basis, autoscale=False, **embedding_options)
+    return np.asarray(work.obsm[f"velocity_{basis}"])
+
+
+def textbook_switch_fields(adata, *, basis="umap") -> dict:
+    """scVelo's arrows with one of its choices at a time replaced by the textbook's (chapter 7's sections).
+
+    ``adata``: velocities, ``Ms``, neighbours and ``X_<basis>`` as
+    :func:`velograph.datasets.pancreas_prepared` gives them. Returns {label: arrows
+    before autoscaling, (n, d)}, with the label "scVelo" for the unchanged arrows
+    and one entry per switch, keyed by the chapter 7 section number(s):
+
+    * "1": plain cosine instead of Pearson (no centring);
+    * "2": no sign-sqrt (where scVelo's default applies it), or sign-sqrt where it does not;
+    * "3": unsmoothed ``spliced`` instead of ``Ms``;
+    * "4": every other cell as a neighbour instead of the two-hop kNN neighbourhood
+      (memory: one similarity per ordered pair, N(N-1) of them);
+    * "7": no self-transitions;
+    * "8": the probabilities of ``transition_matrix`` (negative similarities get a small
+      positive weight) instead of the signed weights;
+    * "9-10": the textbook density correction (1/k_i) instead of mean(p);
+    * "13 distance": the blog's distance-weighted projection of the transition
+      probabilities; "13 confidence": its confidence-weighted one (c_ij = c_j);
+    * "15": the graph computed in float64 instead of float32.
+    """
+    from . import tl
+    from .graph import cosine_graph
+    from .projection import (
+        project_velocity,
+        project_velocity_confidence_weighted,
+        project_velocity_distance_weighted,
+    )
+
+    X_emb = np.asarray(adata.obsm[f"X_{basis}"], dtype=np.float64)
+    work = tl.velocity_graph(adata, copy=True)
+    sqrt = adata.uns.get("velocity_params", {}).get("mode") == "stochastic"
+    X, V = tl.graph_inputs(adata)
+    pairs = tl.neighborhoods(adata)
+    fields = {"scVelo": scvelo_arrows(adata, basis=basis)}
+    fields["1"] = arrows_from_similarities(adata, cosine_graph(X, V, pairs, variance_stabilize=sqrt), basis=basis)
+    fields["2"] = scvelo_arrows(adata, basis=basis, sqrt_transform=not sqrt)
+    fields["3"] = scvelo_arrows(adata, basis=basis, xkey="spliced")
+    n = adata.n_obs
+    everyone = sp.csr_matrix(np.ones((n, n), dtype=bool))
+    everyone.setdiag(False)
+    everyone.eliminate_zeros()
+    fields["4"] = arrows_from_similarities(
+        adata, cosine_graph(X, V, everyone, center=True, variance_stabilize=sqrt).astype(np.float32), basis=basis)
+    del everyone
+    fields["7"] = scvelo_arrows(adata, basis=basis, self_transitions=False)
+    fields["8"] = scvelo_arrows(adata, basis=basis, use_negative_cosines=False)
+    signed = tl.transition_matrix(work, use_negative_cosines=True)
+    fields["9-10"] = project_velocity(signed, X_emb, correction="uniform")
+    probabilities = tl.transition_matrix(work)
+    fields["13 distance"] = project_velocity_distance_weighted(probabilities, X_emb, normalize="weights")
+    tl.velocity_confidence(work)
+    fields["13 confidence"] = project_velocity_confidence_weighted(
+        probabilities, X_emb, work.obs["velocity_confidence"].to_numpy(), normalize="weights")
+    fields["15"] = arrows_from_similarities(
+        adata, cosine_graph(X.astype(np.float64), V.astype(np.float64), pairs, center=True, variance_stabilize=sqrt),
+        basis=basis)
+    return fields
+
+
+#: The four readings of "the row pi_i" in r = median_i corr(pi_i, pi'_i): (rows of, entries compared).
+#: The book's reading is the first (the blog's: transition probabilities, all N entries).
+READINGS = (("transition", "all"), ("transition", "neighbors"), ("graph", "all"), ("graph", "neighbors"))
+
+
+def reconstructability_readings(adata, gene_sets, *, readings=READINGS) -> np.ndarray:
+    """r of each gene set under each reading: an array of shape (len(gene_sets), len(readings)).
+
+    r = median_i corr(row i for all velocity genes, row i for the gene set), as
+    :func:`velograph.tl.reconstructability` computes it, with rows of the default
+    transition matrix (``"transition"``) or of the signed similarity graph
+    (``"graph"``, what scVelo's ``vcorrcoef`` recipe compares), over all N entries
+    (``"all"``) or the entries stored in either row (``"neighbors"``). Each graph is
+    computed once and read all four ways. Dimensionless, in [-1, 1].
+    """
+    from . import tl
+    from .reconstruct import reconstructability_score
+
+    def rows(gene_subset):
+        work = tl.velocity_graph(adata, gene_subset=gene_subset, copy=True)
+        graph = work.uns["velocity_graph"] + work.uns["velocity_graph_neg"]
+        return {"graph": graph, "transition": tl.transition_matrix(work)}
+
+    full = rows(None)
+    out = np.empty((len(gene_sets), len(readings)))
+    for k, genes in enumerate(gene_sets):
+        subset = rows(list(genes))
+        for m, (matrix, over) in enumerate(readings):
+            out[k, m] = reconstructability_score(full[matrix], subset[matrix], over=over)
+    return out
+
+
+#: What each entry of :func:`textbook_switch_fields` changes (chapter 7's section numbers).
+SWITCH_LABELS = {
+    "1": "1 plain cosine instead of Pearson",
+    "2": "2 no sign-sqrt (stochastic velocities)",
+    "3": "3 spliced counts instead of Ms",
+    "4": "4 every cell a neighbour (not two hops)",
+    "7": "7 no self-transitions",
+    "8": "8 probabilities instead of signed weights",
+    "9-10": "9-10 density correction 1/k instead of mean(p)",
+    "13 distance": "13 blog's distance-weighted arrows",
+    "13 confidence": "13 blog's confidence-weighted arrows",
+    "15": "15 float64 instead of float32",
+    "17": "17 dynamical instead of stochastic model",
+}
+
+#: Thresholds of :func:`rank_differences`: a difference changes a conclusion when at least this
+#: share of arrows turns by more than 90 degrees (or a known transition reverses) ...
+CONCLUSION_SHARE = 0.05
+#: ... and is cosmetic when the median arrow turns by less than this many degrees and fewer
+#: than COSMETIC_SHARE of the arrows turn by more than 90 degrees.
+COSMETIC_ANGLE = 1.0
+COSMETIC_SHARE = 0.005
+
+
+def rank_differences(fields, X_emb, clusters, neighbors, *, reference="scVelo", labels=None,
+                     transitions=PANCREAS_TRANSITIONS) -> list[tuple]:
+    """Rank alternative arrow fields by how much they change what a reader concludes from scVelo's.
+
+    For every field in ``fields`` except ``reference``: the median angle to the
+    reference arrow (degrees), the share of cells whose arrow turns by more than 90
+    degrees, and the number of known transitions A -> B (``transitions``) whose
+    :func:`cross_boundary_correctness` changes sign, i.e. that the plot would now show
+    flowing the other way. The verdict is
+
+    * "changes a conclusion": a known transition reverses, or at least
+      ``CONCLUSION_SHARE`` (5%) of the arrows turn by more than 90 degrees;
+    * "cosmetic": median angle below ``COSMETIC_ANGLE`` (1 degree) and fewer than
+      ``COSMETIC_SHARE`` (0.5%) of the arrows turned by more than 90 degrees;
+    * "changes details" otherwise.
+
+    Returns rows (label, median angle, share turned, transitions reversed, verdict),
+    most consequential first (by verdict, then share turned, then median angle).
+    Shares and signs are guarded by the rounding margin (:mod:`velograph.display`).
+    """
+    labels = labels or {}
+    base = cross_boundary_correctness(fields[reference], X_emb, clusters, neighbors, transitions)
+    order = {"changes a conclusion": 0, "changes details": 1, "cosmetic": 2}
+    rows = []
+    for key, arrows in fields.items():
+        if key == reference:
+            continue
+        angles = angle_degrees(arrows, fields[reference])
+        angles = angles[np.isfinite(angles)]
+        median, turned = float(np.median(angles)), display.share_above(angles, 90.0)
+        moved = cross_boundary_correctness(arrows, X_emb, clusters, neighbors, transitions)
+        pairs = np.array([(base[t], moved[t]) for t in transitions])
+        display.share_above(pairs.ravel(), 0.0)  # refuses a sign within the rounding margin of 0
+        reversed_ = int(np.sum(np.sign(pairs[:, 0]) != np.sign(pairs[:, 1])))
+        if reversed_ or turned >= CONCLUSION_SHARE:
+            verdict = "changes a conclusion"
+        elif median < COSMETIC_ANGLE and turned < COSMETIC_SHARE:
+            verdict = "cosmetic"
+        else:
+            verdict = "changes details"
+        rows.append((labels.get(key, key), median, turned, reversed_, verdict))
+    return sorted(rows, key=lambda row: (order[row[4]], -row[2], -row[1]))
+
+
+def section_numbers(adata, *, sqrt_transform=None) -> dict:
+    """Chapter 7's headline numbers that depend on the stochastic velocity graph, for one ``sqrt_transform``.
+
+    Recomputes the graph of ``adata`` with ``velograph.tl.velocity_graph(...,
+    sqrt_transform=sqrt_transform)`` (None: scVelo's default) on a copy and returns
+    {section: value} for sections 2 (the graph equals the sign-sqrt Pearson graph),
+    4 (median two-hop neighbourhood size), 5 (scVelo's kernel without self-transitions
+    equals the textbook kernel to 1e-6), 6 (median share of z_i a dense kernel would
+    give non-neighbours), 7 (median T_ii), 8 (share of neighbour pairs with a negative
+    weight), 9 (median row sum of the projection weights), 10 (median cosine of the
+    mean(p) and 1/k arrows on the UMAP), 11 (raw / stored arrow length), 12 (median
+    cosine of the all-PC and PC1-PC2 arrows) and 13 (stored entries with basis='umap').
+    Shares are guarded by the rounding margin.
+    """
+    from . import diagnostics, tl
+    from .graph import cosine_graph
+    from .kernel import transition_matrix
+    from .projection import project_velocity
+
+    work = tl.velocity_graph(adata, sqrt_transform=sqrt_transform, copy=True)
+    graph = work.uns["velocity_graph"] + work.uns["velocity_graph_neg"]
+    X, V = tl.graph_inputs(adata)
+    pairs = tl.neighborhoods(adata)
+    signed = tl.transition_matrix(work, use_negative_cosines=True)
+    signed.setdiag(0)
+    signed.eliminate_zeros()
+    umap, pca = work.obsm["X_umap"], work.obsm["X_pca"]
+    mean_arrows = project_velocity(signed, umap, correction="mean")
+    raw = tl.velocity_embedding(work, basis="umap", autoscale=False, copy=True).obsm["velocity_umap"]
+    scaled = tl.velocity_embedding(work, basis="umap", copy=True).obsm["velocity_umap"]
+    textbook = transition_matrix(graph, sigma=np.sqrt(0.1))
+    return {
+        2: bool(abs(cosine_graph(X, V, pairs, center=True, variance_stabilize=True) - graph).max() < 1e-5),
+        4: int(np.median(diagnostics.stored_per_row(pairs))),
+        5: bool(abs(tl.transition_matrix(work, self_transitions=False) - textbook).max() < 1e-6),
+        6: float(np.median(diagnostics.dense_kernel_outside_mass(graph, sigma=np.sqrt(0.1)))),
+        7: float(np.median(tl.transition_matrix(work).diagonal())),
+        8: stable_share(graph.data, 0.0, side="below"),
+        9: float(np.median(diagnostics.offdiagonal_row_sums(signed))),
+        10: float(np.nanmedian(diagnostics.rowwise_cosine(
+            mean_arrows, project_velocity(signed, umap, correction="uniform")))),
+        11: float(np.median(np.linalg.norm(raw, axis=1) / np.linalg.norm(scaled, axis=1))),
+        12: float(np.nanmedian(diagnostics.rowwise_cosine(project_velocity(signed, pca, correction="mean")[:, :2],
+                                                          project_velocity(signed, pca[:, :2], correction="mean")))),
+        13: int(tl.transition_matrix(work, basis="umap", use_negative_cosines=True).nnz),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures
+
+
+def stream_plot(adata, *, basis="umap", title=None, ax=None):
+    """scVelo's stream plot (``scv.pl.velocity_embedding_stream``) of the arrows already in ``obsm``.
+
+    Draws ``obsm['velocity_<basis>']`` as it is (e.g. written by
+    :func:`velograph.tl.velocity_embedding`), coloured by ``obs['clusters']``, with
+    labelled axes. scVelo recomputes the arrows itself unless
+    ``uns['velocity_params']['embeddings']`` lists the basis; this function raises
+    ValueError in that case instead of silently drawing scVelo's arrows. Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+    import scvelo as scv
+    from scvelo.plotting.utils import velocity_embedding_changed
+
+    if velocity_embedding_changed(adata, basis=basis, vkey="velocity"):
+        raise ValueError(f"scVelo would recompute obsm['velocity_{basis}'] (uns['velocity_params']['embeddings'] "
+                         f"does not list {basis!r}): run velograph.tl.velocity_embedding(adata, basis={basis!r}) first")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 5.0), constrained_layout=True)
+    scv.pl.velocity_embedding_stream(adata, basis=basis, color="clusters", ax=ax, show=False, title=title or "",
+                                     legend_loc="right margin", frameon=True, size=20, alpha=0.4)
+    ax.set_xlabel(f"{basis.upper()} 1")
+    ax.set_ylabel(f"{basis.upper()} 2")
+    return ax
