@@ -401,7 +401,7 @@ def rank_differences(fields, X_emb, clusters, neighbors, *, reference="scVelo", 
 
     Returns rows (label, median angle, share turned, transitions reversed, verdict),
     most consequential first (by verdict, then share turned, then median angle).
-    Shares and signs are guarded by the rounding margin (:mod:`velograph.display`).
+    Shares and signs are guarded by the rounding margin (:func:`velograph.display.set_rounding_margin`).
     """
     labels = labels or {}
     base = cross_boundary_correctness(fields[reference], X_emb, clusters, neighbors, transitions)
