@@ -1,5 +1,7 @@
 """velograph.diagnostics: the book's summaries, on cases whose values follow by hand."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -23,7 +25,9 @@ def test_row_entropy_closed_forms():
 def test_row_entropy_ignores_stored_zeros_and_accepts_dense():
     T = sp.csr_matrix((np.array([0.5, 0.0, 0.5]), [0, 1, 2], [0, 3, 3, 3]), shape=(3, 3))
     assert T.nnz == 3
-    np.testing.assert_allclose(dg.row_entropy(T), [np.log(2), 0, 0], atol=1e-15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 0 log 0 = 0 by definition, not log(0) with a warning
+        np.testing.assert_allclose(dg.row_entropy(T), [np.log(2), 0, 0], atol=1e-15)
     np.testing.assert_allclose(dg.row_entropy(T.toarray()), [np.log(2), 0, 0], atol=1e-15)
     assert dg.row_entropy(T).shape == (3,)
 
@@ -40,10 +44,12 @@ def test_offdiagonal_row_sums():
 
 
 def test_rowwise_cosine():
-    A = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0], [3.0, 4.0]])
-    B = np.array([[0.0, 2.0], [2.0, 2.0], [1.0, 0.0], [-6.0, -8.0]])
-    out = dg.rowwise_cosine(A, B)
-    np.testing.assert_allclose(out[[0, 1, 3]], [0.0, 1.0, -1.0], atol=1e-15)
+    A = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0], [3.0, 4.0], [0.01, 0.0]])
+    B = np.array([[0.0, 2.0], [2.0, 2.0], [1.0, 0.0], [-6.0, -8.0], [0.02, 0.02]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NaN by design, not a numpy warning
+        out = dg.rowwise_cosine(A, B)
+    np.testing.assert_allclose(out[[0, 1, 3, 4]], [0.0, 1.0, -1.0, 1 / np.sqrt(2)], atol=1e-15)
     assert np.isnan(out[2])  # a zero arrow has no direction
 
 
@@ -60,11 +66,13 @@ def test_edge_agreement():
 
 def test_dense_kernel_outside_mass_closed_form():
     # row 0: two neighbours with pi = 0 and 0.1, sigma^2 = 0.1: inside = 1 + e, outside = 4 - 2 = 2
-    G = sp.csr_matrix((np.array([0.0, 0.1, 0.5, 0.5, -0.5, 0.2]), [1, 2, 0, 2, 3, 0], [0, 2, 5, 5, 6]), shape=(4, 4))
+    G = sp.csr_matrix((np.array([0.0, 0.1, 0.5, 0.5, -0.5, 0.2]), [1, 2, 0, 2, 3, 0], [0, 2, 5, 5, 6, 6]), shape=(5, 5))
     sigma = np.sqrt(0.1)
     out = dg.dense_kernel_outside_mass(G, sigma)
-    assert out[0] == pytest.approx(2 / (1 + np.e + 2), abs=1e-12)
+    # N = 5 cells: a row with n_i neighbours has 5 - n_i outside, each adding e^0 = 1
+    assert out[0] == pytest.approx(3 / (1 + np.e + 3), abs=1e-12)
     inside1 = 2 * np.exp(5.0) + np.exp(-5.0)
-    assert out[1] == pytest.approx(1 / (inside1 + 1), abs=1e-12)
+    assert out[1] == pytest.approx(2 / (inside1 + 2), abs=1e-12)
     assert out[2] == pytest.approx(1.0)  # no neighbours: all of z_i would come from outside
-    assert out[3] == pytest.approx(3 / (np.exp(2.0) + 3), abs=1e-12)
+    assert out[3] == pytest.approx(4 / (np.exp(2.0) + 4), abs=1e-12)
+    assert out[4] == pytest.approx(1.0)  # the last row empty too

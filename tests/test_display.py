@@ -41,6 +41,7 @@ def test_negative_zero_and_nan_do_not_depend_on_rounding_noise():
 
 def test_vectors_and_matrices():
     assert vg.fmt([1, 2.5], 1) == "[1.0, 2.5]"
+    assert vg.fmt([1, 2]) == "[1.000000, 2.000000]"  # a vector is printed as floats, even of integers
     assert vg.fmt(np.array([[1.0, -0.0], [0.25, np.nan]]), 2) == "[[1.00, 0.00],\n [0.25, nan]]"
     assert vg.fmt(np.array(2.5), 1) == "2.5"
     with pytest.raises(ValueError, match=r"shape \(1, 1, 1\)"):
@@ -54,12 +55,17 @@ def test_show_prints_label_and_value(capsys):
 
 
 def test_table_right_aligns_columns(capsys):
-    vg.table([["a", 0.5, 3], ["long name", -1.25, 12]], ["gene", "value", "k"], digits=2)
+    vg.table([["a", 0.5, 3], ["long name", -1.25, 12]], ["gene", "value", "count"], digits=2)
     assert capsys.readouterr().out.splitlines() == [
-        "     gene  value   k",
-        "        a   0.50   3",
-        "long name  -1.25  12",
+        "     gene  value  count",
+        "        a   0.50      3",
+        "long name  -1.25     12",
     ]
+
+
+def test_table_refuses_a_row_longer_than_the_header():
+    with pytest.raises(ValueError):
+        vg.table([["a", 1.0, "extra"]], ["gene", "value"])
 
 
 def test_set_rounding_margin_returns_the_old_one_and_checks_its_argument(margin):

@@ -111,3 +111,11 @@ def test_transition_matrix_with_empty_last_rows():
     e = np.exp([0.2, 0.4])
     np.testing.assert_allclose(T.toarray()[0], [0, *(e / e.sum()), 0], atol=1e-15)
     assert T.nnz == 2
+
+
+@pytest.mark.parametrize("center", [False, True])
+def test_pair_similarities_without_genes_are_zero(center):
+    """No genes: every vector is zero, every similarity undefined, reported as 0 (documented)."""
+    out = pair_similarities(np.zeros((3, 0)), np.zeros((3, 0)), np.array([0, 1, 2, 3]), np.array([1, 2, 0]),
+                            center=center)
+    np.testing.assert_array_equal(out, np.zeros(3))

@@ -55,8 +55,8 @@ def test_an_index_past_the_last_row_is_not_overlooked():
 def test_indptr_checks():
     indices = np.array([1, 2, 0, 1, 2])
     _sparse.check_compressed(np.array([0, 2, 2, 2, 5]), indices, N, N, "T")  # empty rows: equal steps are fine
-    with pytest.raises(ValueError, match=r"indptr decreases at row 1 \(3 -> 2\)"):
-        _sparse.check_compressed(np.array([0, 3, 2, 4, 5]), indices, N, N, "T")
+    with pytest.raises(ValueError, match=r"indptr decreases at row 2 \(3 -> 2\)"):
+        _sparse.check_compressed(np.array([0, 0, 3, 2, 5]), indices, N, N, "T")  # row 0 empty: not the culprit
     with pytest.raises(ValueError, match=r"indptr starts at 1, not 0"):
         _sparse.check_compressed(np.array([1, 2, 3, 4, 5]), indices, N, N, "T")
     with pytest.raises(ValueError, match=r"indptr ends at 6 but only 5 indices are stored"):
@@ -86,15 +86,15 @@ def test_other_sparse_formats_are_checked_too():
     good = _csr_with_column(2)
     for fmt in ("csc", "coo", "bsr", "lil", "dok"):
         _sparse.check_structure(good.asformat(fmt), "G")
-    bad_csc = good.tocsc()
+    bad_csc = good.tocsc(copy=True)
     bad_csc.indices[0] = N
     with pytest.raises(ValueError, match=r"^G has row index 4 in column 1, outside 0\.\.3"):
         _sparse.check_structure(bad_csc, "G")
-    bad_coo = good.tocoo()
+    bad_coo = good.tocoo(copy=True)
     bad_coo.row[1] = N
     with pytest.raises(ValueError, match=r"^G has row index 4 at position 1"):
         _sparse.check_structure(bad_coo, "G")
-    bad_coo = good.tocoo()
+    bad_coo = good.tocoo(copy=True)
     bad_coo.col[2] = -1
     with pytest.raises(ValueError, match=r"^G has column index -1 at position 2"):
         _sparse.check_structure(bad_coo, "G")
@@ -102,9 +102,14 @@ def test_other_sparse_formats_are_checked_too():
     bad_bsr.indices[0] = 2  # only block columns 0 and 1 exist
     with pytest.raises(ValueError, match=r"^G has block column index 2 in block row 0"):
         _sparse.check_structure(bad_bsr, "G")
-    short = _csr_with_column(2)
-    short.data = short.data[:3]
-    with pytest.raises(ValueError, match=r"^G has an inconsistent sparse structure: 3 values for 5 stored entries"):
+    for fmt in ("csr", "csc"):
+        short = _csr_with_column(2).asformat(fmt, copy=True)
+        short.data = short.data[:4]  # one value missing, for the last stored entry
+        with pytest.raises(ValueError, match=r"^G has an inconsistent sparse structure: 4 values for 5 stored entries"):
+            _sparse.check_structure(short, "G")
+    short = sp.bsr_matrix(_csr_with_column(2).toarray(), blocksize=(2, 2))
+    short.data = short.data[:-1]
+    with pytest.raises(ValueError, match=r"^G has an inconsistent sparse structure: 3 values for 4 stored entries"):
         _sparse.check_structure(short, "G")
 
 
@@ -120,7 +125,9 @@ def test_canonical_and_sorted_csr_never_touch_their_input():
     np.testing.assert_array_equal(_sparse.sorted_csr(M.tocoo()).toarray(), out.toarray())
     for a, b in zip(before, (M.data, M.indices, M.indptr)):
         np.testing.assert_array_equal(a, b)
-    assert _sparse.sorted_csr(out).shape == (3, 3)
+    last_column_empty = sp.csr_matrix((np.array([1.0]), np.array([0]), np.array([0, 1, 1, 1])), shape=(3, 3))
+    assert _sparse.sorted_csr(last_column_empty).shape == (3, 3)
+    assert _sparse.canonical_csr(last_column_empty).shape == (3, 3)
 
 
 def test_row_of_each_entry_on_a_rectangular_matrix():
@@ -144,6 +151,12 @@ def test_similarity_bounds_allow_float32_rounding_only():
 def test_graph_dtypes():
     bool_graph = sp.csr_matrix(np.array([[False, True], [True, False]]))
     np.testing.assert_allclose(vg.transition_matrix(bool_graph).toarray(), [[0, 1], [1, 0]])
+    # two equal neighbours each: probabilities 1/2, which a bool or int result could not hold
+    ring = np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]])
+    for dtype in (bool, np.int8, np.int64):
+        T = vg.transition_matrix(sp.csr_matrix(ring.astype(dtype)))
+        assert T.dtype == np.float64
+        np.testing.assert_allclose(T.toarray(), ring / 2, atol=1e-15)
     with pytest.raises(TypeError, match=r"^graph must hold numbers, got dtype <U1"):
         vg.transition_matrix(np.array([["a", "b"], ["c", "d"]]))
     with pytest.raises(TypeError, match=r"^graph must hold numbers, got dtype object"):
@@ -180,9 +193,10 @@ def test_neighbour_index_n_is_refused_and_n_minus_1_accepted():
 
 
 def test_whole_number_float_indices_are_accepted():
-    rows, cols = neighbor_pairs(np.array([[1.0, 3.0], [0.0, 2.0], [3.0, 1.0], [0.0, 2.0]]), N)
-    np.testing.assert_array_equal(cols, [1, 3, 0, 2, 1, 3, 0, 2])
-    assert cols.dtype == np.int64
+    for dtype in (np.float64, np.float32):
+        rows, cols = neighbor_pairs(np.array([[1.0, 3.0], [0.0, 2.0], [3.0, 1.0], [0.0, 2.0]], dtype=dtype), N)
+        np.testing.assert_array_equal(cols, [1, 3, 0, 2, 1, 3, 0, 2])
+        assert cols.dtype == np.int64
     with pytest.raises(TypeError, match=r"^neighbors must hold integer cell indices, got dtype <U1"):
         neighbor_pairs(np.array([["1"], ["0"], ["1"], ["0"]]), N)
 
@@ -208,6 +222,9 @@ def test_knn_pattern():
     assert P.dtype == np.int8 and P.shape == (3, 3)
     np.testing.assert_array_equal(P.toarray(), [[0, 1, 1], [1, 0, 1], [1, 1, 0]])
     np.testing.assert_array_equal(knn_pattern(idx, include_self=True).toarray(), np.ones((3, 3)))
+    # nobody lists cell 3: its column is empty, and the pattern is still 4 x 4
+    P = knn_pattern(np.array([[1], [2], [0], [0]]))
+    assert P.shape == (4, 4) and P[:, 3].nnz == 0
 
 
 @pytest.mark.parametrize("r", [1, 2, 3])

@@ -141,13 +141,26 @@ def test_unit_directions_at_extreme_scales(scale):
 
 
 def test_project_velocity_csr_refuses_what_the_compiled_code_cannot_read():
-    with pytest.raises(ValueError, match="correction"):
+    with pytest.raises(ValueError, match=r"^correction must be one of 'uniform', 'mean', None; got 'median'"):
         project_velocity_csr(T_UNNORM, E_UNNORM, correction="median")
-    for bad in (T_UNNORM.toarray(), sp.csc_matrix(T_UNNORM), T_UNNORM[:2, :2]):
-        with pytest.raises(ValueError, match=r"^T must be a CSR matrix of shape \(3, 3\)"):
+    for bad, got in ((T_UNNORM.toarray(), r"ndarray of shape \(3, 3\)"), (sp.csc_matrix(T_UNNORM), r"csc_matrix"),
+                     (T_UNNORM[:2, :2], r"csr_matrix of shape \(2, 2\)")):
+        with pytest.raises(ValueError, match=r"^T must be a CSR matrix of shape \(3, 3\) .*got " + got):
             project_velocity_csr(bad, E_UNNORM)
-    with pytest.raises(ValueError, match="correction"):
+    with pytest.raises(ValueError, match=r"^correction must be one of"):
         vg.project_velocity(T_UNNORM, E_UNNORM, correction="median")
+
+
+def test_project_velocity_csr_computes_in_float64():
+    """A float32 embedding gives the arrows of its exact float64 values (no float32 arithmetic)."""
+    rng = np.random.default_rng(1)
+    E32 = (rng.normal(size=(3, 2)) * 1e3).astype(np.float32)
+    np.testing.assert_array_equal(project_velocity_csr(T_UNNORM, E32), project_velocity_csr(T_UNNORM, E32.astype(float)))
+
+
+def test_unit_directions_name_their_argument():
+    with pytest.raises(ValueError, match=r"^X_emb contains NaN at row 1, column 0"):
+        vg.unit_directions(np.array([[0.0, 0.0], [np.nan, 1.0]]), 0, [1])
 
 
 def _last_cell_alone():
@@ -173,9 +186,12 @@ def test_weighted_variants_give_nan_for_a_cell_without_neighbours(normalize):
 
 def test_no_off_diagonal_entries_gives_nan_everywhere():
     T = sp.identity(3, format="csr")
-    for nu in (vg.project_velocity_distance_weighted(T, E_UNNORM),
-               vg.project_velocity_confidence_weighted(T, E_UNNORM, np.ones(3)),
-               vg.project_velocity(T, E_UNNORM)):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "mean of empty slice" on the way
+        results = (vg.project_velocity_distance_weighted(T, E_UNNORM),
+                   vg.project_velocity_confidence_weighted(T, E_UNNORM, np.ones(3)),
+                   vg.project_velocity(T, E_UNNORM))
+    for nu in results:
         assert nu.shape == (3, 2) and np.isnan(nu).all()
 
 

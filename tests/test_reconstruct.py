@@ -100,6 +100,19 @@ def test_rows_constant_up_to_rounding_are_nan():
             assert corr_ab[0] == pytest.approx(np.corrcoef([0, 0.1, 0.1, 0.1], [0, 0.3, 0.1, 0.7])[0, 1], abs=1e-12)
 
 
+def test_rows_differing_only_in_the_last_bits_count_as_constant():
+    """Documented: a row constant "up to rounding" has no correlation (NaN), not a correlation of noise."""
+    eps = np.finfo(float).eps
+    a = 1.0 + eps * np.array([0.0, 1.0, 0.0, 2.0, 1.0, 0.0])
+    assert np.ptp(a) > 0  # the stored values do differ
+    b = np.array([0.3, 0.1, 0.9, 0.5, 0.2, 0.7])
+    cols, indptr = np.arange(1, 7), [0, 6] + [6] * 6
+    A = sp.csr_matrix((a, cols, indptr), shape=(7, 7))
+    B = sp.csr_matrix((b, cols, indptr), shape=(7, 7))
+    assert np.isnan(vg.row_correlations(A, B, over="neighbors")[0])
+    assert np.isnan(vg.row_correlations(B, A, over="neighbors")[0])
+
+
 def test_single_compared_entry_has_no_correlation():
     A = sp.csr_matrix((np.array([0.4]), [1], [0, 1, 1]), shape=(2, 2))
     B = sp.csr_matrix((np.array([0.9]), [1], [0, 1, 1]), shape=(2, 2))
@@ -149,6 +162,6 @@ def test_undefined_rows_are_nan_without_numpy_warnings():
 
 def test_all_rows_undefined_warns_and_returns_nan():
     A = sp.csr_matrix((np.full(2, 0.5), [1, 2], [0, 2, 2, 2]), shape=(3, 3))
-    with pytest.warns(RuntimeWarning, match="every row correlation is undefined"):
+    with pytest.warns(RuntimeWarning, match=r"^every row correlation is undefined \(constant rows\): r is NaN$"):
         r = vg.reconstructability_score(A, A, over="neighbors")
     assert np.isnan(r)
