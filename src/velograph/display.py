@@ -1,7 +1,7 @@
 """One way to print numbers in the book, so that executed notebooks compare as stable text.
 
 Every worked number reaches a checked notebook cell through :func:`show` (or
-:func:`fmt` inside a table), at a fixed number of decimals, never as a raw numpy
+:func:`velograph.fmt` inside a table), at a fixed number of decimals, never as a raw numpy
 repr whose spacing and precision vary between versions.
 """
 
@@ -23,10 +23,10 @@ def set_rounding_margin(margin: float) -> float:
 
     The real-data chapters compute in float32 with compiled sums whose order depends on
     the CPU's vector width, so a value can move by ~1e-6 between machines. With a margin
-    set, :func:`fmt` refuses (ValueError) to print a value that lies within ``margin`` of a
+    set, :func:`velograph.fmt` refuses (ValueError) to print a value that lies within ``margin`` of a
     rounding boundary at the requested digits, because a move that small could flip the
-    last digit on another computer; print fewer digits instead. :func:`share_below` and
-    :func:`share_above` apply the same guard to values near a threshold.
+    last digit on another computer; print fewer digits instead. :func:`velograph.display.share_below` and
+    :func:`velograph.display.share_above` apply the same guard to values near a threshold.
     """
     global _MARGIN
     if not (isinstance(margin, (int, float)) and np.isfinite(margin) and margin >= 0):
@@ -96,12 +96,12 @@ def fmt(value, digits: int = DIGITS) -> str:
 
 
 def show(label: str, value, digits: int = DIGITS) -> None:
-    """Print ``label = value`` with the value formatted by :func:`fmt`."""
+    """Print ``label = value`` with the value formatted by :func:`velograph.fmt`."""
     print(f"{label} = {fmt(value, digits)}")
 
 
 def table(rows, header, digits: int = DIGITS) -> None:
-    """Print a plain-text table: numbers through :func:`fmt`, other cells as str, columns aligned."""
+    """Print a plain-text table: numbers through :func:`velograph.fmt`, other cells as str, columns aligned."""
     cells = [[fmt(c, digits) if isinstance(c, (numbers.Number, np.number)) else str(c) for c in row] for row in rows]
     widths = [max(len(str(h)), *(len(r[k]) for r in cells)) for k, h in enumerate(header)]
     print("  ".join(str(h).rjust(w) for h, w in zip(header, widths, strict=True)))

@@ -98,7 +98,7 @@ def project_velocity(T, X_emb, *, correction="uniform") -> np.ndarray:
 
 
 def project_velocity_csr(T: sp.csr_matrix, X_emb: np.ndarray, *, correction="uniform") -> np.ndarray:
-    """:func:`project_velocity` for callers that already hold a CSR ``T`` and a finite ``X_emb``.
+    """:func:`velograph.project_velocity` for callers that already hold a CSR ``T`` and a finite ``X_emb``.
 
     The internal entry point of ``velograph.tl.velocity_embedding``: ``T`` is not copied or
     converted (at a million cells that matters), only checked for what the compiled

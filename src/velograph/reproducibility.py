@@ -16,7 +16,10 @@ from ._checks import as_float_matrix
 
 
 def shared_share(reference, other) -> float:
-    """Share of the items of ``reference`` that also occur in ``other``: |R ∩ O| / |R| (in [0, 1])."""
+    """Share of the items of ``reference`` that also occur in ``other``, in [0, 1].
+
+    With R the set of reference items and O the set of other items: size(R ∩ O) / size(R).
+    """
     reference = set(reference)
     if not reference:
         raise ValueError("reference is empty: there is nothing to look for")
@@ -24,7 +27,9 @@ def shared_share(reference, other) -> float:
 
 
 def neighbor_overlap(A, B) -> np.ndarray:
-    """Per cell i, the Jaccard index |N_A(i) ∩ N_B(i)| / |N_A(i) ∪ N_B(i)| of two neighbour graphs.
+    """Per cell i, the Jaccard index of the neighbour sets of i in two graphs.
+
+    With N_A(i), N_B(i) the neighbours of i in A and B: size(N_A(i) ∩ N_B(i)) / size(N_A(i) ∪ N_B(i)).
 
     The stored entries of row i of each n x n sparse matrix (e.g. ``obsp['distances']``)
     are the neighbours of i; their values are ignored. Rows empty in both give NaN.
