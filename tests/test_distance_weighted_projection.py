@@ -100,7 +100,7 @@ def test_default_bandwidth_on_random_graph_equals_explicit_mean():
     T.eliminate_zeros()
     T.data = 0.05 + rng.random(T.nnz)
     rows = np.repeat(np.arange(n), np.diff(T.indptr))
-    h = np.mean([np.linalg.norm(E[j] - E[i]) for i, j in zip(rows, T.indices)])
+    h = np.mean([np.linalg.norm(E[j] - E[i]) for i, j in zip(rows, T.indices, strict=True)])
     np.testing.assert_allclose(vg.project_velocity_distance_weighted(T, E),
                                vg.project_velocity_distance_weighted(T, E, bandwidth=h), atol=1e-12)
     # and it is not one of the wrong choices

@@ -58,7 +58,7 @@ def test_pair_similarities_default_is_the_plain_cosine(random_problem):
     X, V, nbrs, _ = random_problem
     indptr, cols = _pairs(nbrs)
     rows = np.repeat(np.arange(len(X)), nbrs.shape[1])
-    expected = [vg.cosine_similarity(X[j] - X[i], V[i]) for i, j in zip(rows, cols)]
+    expected = [vg.cosine_similarity(X[j] - X[i], V[i]) for i, j in zip(rows, cols, strict=True)]
     np.testing.assert_allclose(pair_similarities(X, V, indptr, cols), expected, atol=1e-12)
 
 

@@ -123,7 +123,7 @@ def test_canonical_and_sorted_csr_never_touch_their_input():
     assert s.has_canonical_format and s is not M
     np.testing.assert_array_equal(s.toarray(), out.toarray())
     np.testing.assert_array_equal(_sparse.sorted_csr(M.tocoo()).toarray(), out.toarray())
-    for a, b in zip(before, (M.data, M.indices, M.indptr)):
+    for a, b in zip(before, (M.data, M.indices, M.indptr), strict=True):
         np.testing.assert_array_equal(a, b)
     last_column_empty = sp.csr_matrix((np.array([1.0]), np.array([0]), np.array([0, 1, 1, 1])), shape=(3, 3))
     assert _sparse.sorted_csr(last_column_empty).shape == (3, 3)
@@ -186,9 +186,10 @@ def test_neighbour_index_n_is_refused_and_n_minus_1_accepted():
     for bad, value in (((2, 0), N), ((1, 1), -1)):
         idx = ok.copy()
         idx[bad] = value
-        with pytest.raises(ValueError, match=rf"^neighbors\[{bad[0]}, {bad[1]}\] = {value} is not a cell index in 0\.\.3"):
+        message = rf"^neighbors\[{bad[0]}, {bad[1]}\] = {value} is not a cell index in 0\.\.3"
+        with pytest.raises(ValueError, match=message):
             neighbor_pairs(idx, N)
-        with pytest.raises(ValueError, match=rf"^neighbors\[{bad[0]}, {bad[1]}\] = {value} is not a cell index in 0\.\.3"):
+        with pytest.raises(ValueError, match=message):
             neighbor_pairs(idx.astype(float), N)  # whole-number floats are indices too
 
 

@@ -155,7 +155,8 @@ def test_project_velocity_csr_computes_in_float64():
     """A float32 embedding gives the arrows of its exact float64 values (no float32 arithmetic)."""
     rng = np.random.default_rng(1)
     E32 = (rng.normal(size=(3, 2)) * 1e3).astype(np.float32)
-    np.testing.assert_array_equal(project_velocity_csr(T_UNNORM, E32), project_velocity_csr(T_UNNORM, E32.astype(float)))
+    np.testing.assert_array_equal(project_velocity_csr(T_UNNORM, E32),
+                                  project_velocity_csr(T_UNNORM, E32.astype(float)))
 
 
 def test_unit_directions_name_their_argument():
