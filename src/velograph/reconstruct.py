@@ -71,7 +71,7 @@ def _on_union(A: sp.csr_matrix, B: sp.csr_matrix):
     # sort of the two concatenated runs is a linear merge; np.union1d's quicksort is ~100x slower.
     keys = np.concatenate([key_a, key_b])
     keys.sort(kind="stable")
-    keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
     a = np.zeros(len(keys))
     b = np.zeros(len(keys))
     a[np.searchsorted(keys, key_a)] = A.data
