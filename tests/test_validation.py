@@ -347,10 +347,6 @@ def test_anndata_level_bad_input(small_adata, case):
         call(small_adata)
 
 
-def test_number_of_bad_input_cases():
-    assert len(ARRAY_CASES) + len(ANNDATA_CASES) >= 40
-
-
 # -- accepted conversions -----------------------------------------------------------
 
 def test_integer_float16_and_sparse_inputs_are_converted():
