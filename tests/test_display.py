@@ -92,6 +92,15 @@ def test_values_near_a_rounding_boundary_are_refused(margin):
     assert vg.fmt(float("nan")) == "nan"
 
 
+def test_distance_to_the_boundary_is_measured_in_units_of_the_value(margin):
+    """0.12345651 lies 1e-8 above the 6-decimal boundary 0.1234565 (not 1e-8 of a digit)."""
+    margin(1e-7)
+    with pytest.raises(ValueError, match="rounding boundary"):
+        vg.fmt(0.12345651)
+    margin(8e-9)
+    assert vg.fmt(0.12345651) == "0.123457"
+
+
 def test_no_margin_means_no_check(margin):
     assert vg.fmt(0.125, 2) in ("0.12", "0.13")
 
