@@ -49,7 +49,7 @@ def _checked(T, X_emb, name="T"):
 def _unit_vectors(displacement):
     """(unit vectors, lengths) of the rows of ``displacement``; a zero row stays zero (no direction).
 
-    Lengths are computed on rows scaled by their largest |component|, so that tiny or
+    Lengths are computed on rows scaled by their largest absolute component, so that tiny or
     huge (but finite) coordinates neither underflow to 0 nor overflow to inf.
     """
     largest = np.abs(displacement).max(axis=1) if displacement.size else np.zeros(len(displacement))

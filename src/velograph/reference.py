@@ -25,7 +25,7 @@ _BLOCK_BYTES = 64 * 2**20
 
 
 def scaled_rows(M: np.ndarray) -> np.ndarray:
-    """Each row multiplied by the power of two that puts its largest |entry| in [0.5, 1).
+    """Each row multiplied by the power of two that puts its largest absolute entry in [0.5, 1).
 
     Exact (a power of two), and it changes no cosine or Pearson correlation, but no
     square of the result can under- or overflow. Zero rows stay zero.

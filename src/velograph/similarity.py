@@ -45,7 +45,7 @@ def _vectors(a, b):
 
 
 def _scaled(a: np.ndarray) -> np.ndarray:
-    """a times the power of two that puts max |a_g| in [0.5, 1): exact, and no angle changes."""
+    """a times the power of two that puts the largest absolute a_g in [0.5, 1): exact, and no angle changes."""
     largest = np.abs(a).max()
     return np.ldexp(a, -np.frexp(largest)[1]) if largest > 0 else a
 
