@@ -237,7 +237,11 @@ prepare_velocities = serialised(_prepare_velocities)
 
 @numba.njit(cache=True)
 def _two_hop_row(i, indices, marker, buffer):  # pragma: no cover
-    """Unique members of {i} u K(i) u K(K(i)) into buffer; returns their count (marker stamps with i + 1)."""
+    """Unique members of {i} u K(i) u K(K(i)) into buffer; returns their count (marker stamps with i + 1).
+
+    The mark-and-append step is written out twice on purpose: folded into a helper
+    function (even inlined) the two-hop pass took 1.7x as long on 200,000 cells.
+    """
     count = 0
     stamp = i + 1
     marker[i] = stamp
