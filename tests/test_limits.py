@@ -7,6 +7,8 @@ import scipy.sparse as sp
 import velograph as vg
 from velograph import limits
 
+from _ci import require_module
+
 # ----------------------------------------------------------------------------- helpers
 
 
@@ -34,7 +36,7 @@ def star(directions_deg, values=None, n_extra=0):
 
 def synthetic_adata(seed=0, n=80, genes=12, k=10):
     """Cells along a curve in gene space with tangent velocities: everything velocity_graph needs."""
-    anndata = pytest.importorskip("anndata")
+    anndata = require_module("anndata")
     rng = np.random.default_rng(seed)
     t = np.sort(rng.uniform(0, 3, n))
     directions = rng.normal(size=(3, genes))
@@ -157,7 +159,7 @@ def test_null_summary_refuses_ties_within_the_margin(margin):
 
 
 def test_reconstructability_null_equals_tl():
-    vtl = pytest.importorskip("velograph.tl")
+    vtl = require_module("velograph.tl")
     adata = synthetic_adata()
     genes = list(adata.var_names[adata.var["velocity_genes"].to_numpy()])
     subsets = [genes[:4], genes[3:8]]
@@ -245,7 +247,7 @@ def test_velocity_confidence_in_closed_form():
 
 
 def test_velocity_confidence_equals_tl():
-    vtl = pytest.importorskip("velograph.tl")
+    vtl = require_module("velograph.tl")
     adata = synthetic_adata(seed=1)
     vtl.velocity_graph(adata)
     vtl.velocity_confidence(adata)
@@ -258,7 +260,7 @@ def test_velocity_confidence_equals_tl():
 
 
 def test_arrow_fields_match_tl_and_each_other():
-    vtl = pytest.importorskip("velograph.tl")
+    vtl = require_module("velograph.tl")
     adata = synthetic_adata(seed=2)
     vtl.velocity_graph(adata)
     umap = adata.obsm["X_umap"]
@@ -271,7 +273,7 @@ def test_arrow_fields_match_tl_and_each_other():
 
 
 def test_null_adata_shuffles_only_velocity_genes_and_leaves_the_input():
-    pytest.importorskip("velograph.tl")
+    require_module("velograph.tl")
     adata = synthetic_adata(seed=3)
     before = adata.layers["velocity"].copy()
     null = limits.null_adata(adata, "genes", rng=np.random.default_rng(0))
@@ -283,7 +285,7 @@ def test_null_adata_shuffles_only_velocity_genes_and_leaves_the_input():
 
 
 def test_reversed_velocities_reverse_every_arrow():
-    pytest.importorskip("velograph.tl")
+    require_module("velograph.tl")
     adata = synthetic_adata(seed=4)
     umap = adata.obsm["X_umap"]
     real = limits.arrow_fields(limits.with_velocity(adata), umap)["scvelo"]
@@ -293,6 +295,6 @@ def test_reversed_velocities_reverse_every_arrow():
 
 
 def test_with_velocity_checks_the_shape():
-    pytest.importorskip("velograph.tl")
+    require_module("velograph.tl")
     with pytest.raises(ValueError, match="shape"):
         limits.with_velocity(synthetic_adata(), np.ones((2, 2)))

@@ -17,6 +17,7 @@ scv = require_module("scvelo")  # part of the dev environment; the array-level t
 import scanpy as sc  # noqa: E402
 
 import velograph.tl as vtl  # noqa: E402
+from velograph.tl import _access as vtl_access  # noqa: E402
 
 warnings.filterwarnings("ignore")
 scv.settings.verbosity = 0
@@ -75,7 +76,10 @@ def test_velocity_graph_parity(seed, mode):
     np.testing.assert_allclose(ours.obs["velocity_self_transition"], theirs.obs["velocity_self_transition"],
                                atol=GRAPH_TOL)
     assert set(ours.uns) == set(theirs.uns) and set(ours.obs) == set(theirs.obs)
-    assert ours.uns["velocity_params"] == theirs.uns["velocity_params"]
+    # one documented extra: the fingerprint of the cells the graph belongs to (scVelo has none)
+    params = dict(ours.uns["velocity_params"])
+    assert params.pop("graph_cells_sha256") == vtl_access.cells_fingerprint(ours)
+    assert params == theirs.uns["velocity_params"]
     # no diagonal is ever stored, and the default neighbourhood is 2-hop (more than the 29 kNN)
     assert ours.uns["velocity_graph"].diagonal().max() == 0
     assert (ours.uns["velocity_graph"] + ours.uns["velocity_graph_neg"]).getnnz(axis=1).mean() > 29

@@ -508,3 +508,18 @@ def test_zero_velocity_neighbour_gives_nan_confidence_like_scvelo(small_adata):
     has_zero_neighbour = (knn == cell).any(axis=1)
     assert has_zero_neighbour.sum() >= 2
     np.testing.assert_array_equal(np.isnan(confidence), has_zero_neighbour | (np.arange(30) == cell))
+
+
+def test_graph_on_a_reordered_copy_is_refused_everywhere_it_is_read(small_adata):
+    """Same cells, another order: the shapes agree, but the stored graph describes other rows."""
+    import velograph.tl as vtl
+
+    vtl.velocity_graph(small_adata)
+    order = np.random.default_rng(0).permutation(small_adata.n_obs)
+    reordered = small_adata[order].copy()
+    for call in (vtl.transition_matrix, lambda a: vtl.velocity_embedding(a, basis="umap"), vtl.velocity_confidence):
+        with pytest.raises(ValueError, match="another cell order.*Rerun velograph.tl.velocity_graph"):
+            call(reordered)
+    vtl.velocity_graph(reordered)  # rerunning on the copy is the fix
+    vtl.velocity_embedding(reordered, basis="umap")
+    vtl.velocity_embedding(small_adata.copy(), basis="umap")  # a plain copy keeps its cells: accepted

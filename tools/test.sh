@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Run every test, fastest first, stopping at the first stage that fails:
-#   1. lint (ruff)                                   seconds
-#   2. unit, property, parity and sync tests (-x)    about a minute
-#   3. the book, built fail-closed on this machine   every chapter executes once, natively;
-#      its executed outputs must equal the goldens, and a browser opens every page
-#   4. the chapters again under two foreign computers, in parallel (nbval on the goldens):
-#        old-laptop  OpenBLAS Sandybridge kernel, numba code for a generic x86-64, 1 thread
-#        avx512      OpenBLAS SkylakeX kernel (what AVX-512 machines get), numba code for
-#                    Haswell (AVX2, no AVX-512), 1 thread
-#      each with a cold numba cache; every checked output must equal the golden.
+# Run every test: the fast ones first, failing fast, then the slow ones side by side.
+#   1. lint (ruff)                                               seconds
+#   2. unit, property and sync tests (-x: stop at the first failure)
+#   3. in parallel, on the machine's 2 cores:
+#      a. the book, built fail-closed on this machine: every chapter executes once,
+#         natively; then its executed checked outputs must equal the goldens, and a
+#         browser opens every page
+#      b. the slow tests: scVelo parity, the foreign-CPU kernel check, the shipped data,
+#         the environment and lock, the README example, the benchmark smoke run
+#      c. the chapters under foreign computers (nbval on the goldens), each with a cold
+#         numba cache and one thread:
+#           old-laptop  OpenBLAS Sandybridge kernel, numba code for a generic x86-64,
+#                       numpy's SIMD loops limited to AVX (no FMA3/AVX2/AVX-512)
+#           avx512      OpenBLAS SkylakeX kernel (what AVX-512 machines get), numba code
+#                       for Haswell (AVX2, no AVX-512)
+#      every checked output must equal the golden in each.
 # So each chapter executes once per configuration, and determinism is shown by comparing
 # runs that happen anyway. Extra arguments go to the pytest call of stage 2 (e.g. -k kernel).
 set -euo pipefail
@@ -19,39 +25,50 @@ start=$SECONDS
 stage() { echo "[test] $1 (at $((SECONDS - start)) s)"; }
 PYTEST=(python -m pytest -p no:cacheprovider)
 NEEDS_BOOK=(tests/test_book_outputs.py tests/test_browser.py)
+SLOW=(tests/test_tl_parity.py tests/test_foreign_cpu.py tests/test_datasets.py tests/test_environment.py
+      tests/test_readme.py tests/test_benchmarks.py)
 
-stage "1/4 lint: ruff check"
+stage "1/3 lint: ruff check"
 ruff check src tests tools benchmarks book/_ext
 
-stage "2/4 unit, property, parity and sync tests"
-"${PYTEST[@]}" -x -q tests/ --ignore=tests/notebooks "${NEEDS_BOOK[@]/#/--ignore=}" "$@"
+stage "2/3 unit, property and sync tests"
+"${PYTEST[@]}" -x -q tests/ --ignore=tests/notebooks "${NEEDS_BOOK[@]/#/--ignore=}" "${SLOW[@]/#/--ignore=}" "$@"
 
-stage "3/4 book build (this machine) and its outputs"
-jb build book/ --all --config _config.yml --path-output . -W -n --keep-going
-"${PYTEST[@]}" -q "${NEEDS_BOOK[@]}"
-
-stage "4/4 chapters under two foreign configurations"
-# Foreign settings must reach the kernels nbval starts: they inherit this environment.
+stage "3/3 book build, slow tests and foreign configurations, in parallel"
+mkdir -p _build
+book() {
+  jb build book/ --all --config _config.yml --path-output . -W -n --keep-going \
+    && "${PYTEST[@]}" -q "${NEEDS_BOOK[@]}"
+}
 # numba takes the host's features unless told otherwise (except for "generic"), so the
 # Haswell target names its features explicitly.
 HASWELL="+64bit,+avx,+avx2,+bmi,+bmi2,+cmov,+cx16,+f16c,+fma,+fxsr,+lzcnt,+mmx,+movbe,+pclmul,+popcnt"
 HASWELL="$HASWELL,+rdrnd,+sse,+sse2,+sse3,+sse4.1,+sse4.2,+ssse3,+xsave,+xsaveopt"
-foreign() {  # name, OpenBLAS kernel, numba CPU name, numba CPU features (empty: the name's default)
-  local settings=(OPENBLAS_CORETYPE="$2" NUMBA_CPU_NAME="$3" NUMBA_CACHE_DIR="$(mktemp -d)"
+NO_AVX2="F16C FMA3 AVX2 AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR"
+foreign() {  # OpenBLAS kernel, numba CPU name, numba CPU features (empty: the name's default), numpy features off
+  local settings=(OPENBLAS_CORETYPE="$1" NUMBA_CPU_NAME="$2" NUMBA_CACHE_DIR="$(mktemp -d)"
                   OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 MKL_NUM_THREADS=1)
-  [ -n "$4" ] && settings+=(NUMBA_CPU_FEATURES="$4")
-  env "${settings[@]}" "${PYTEST[@]}" -q --nbval-lax --nbval-sanitize-with tests/sanitize.cfg tests/notebooks/ \
-      >"_build/foreign-$1.log" 2>&1
+  [ -n "$3" ] && settings+=(NUMBA_CPU_FEATURES="$3")
+  [ -n "$4" ] && settings+=(NPY_DISABLE_CPU_FEATURES="$4")
+  env "${settings[@]}" "${PYTEST[@]}" -q --nbval-lax --nbval-sanitize-with tests/sanitize.cfg tests/notebooks/
 }
-mkdir -p _build
-foreign old-laptop Sandybridge generic "" & first=$!
-foreign avx512 SkylakeX haswell "$HASWELL" & second=$!
-status=0
-wait "$first" || status=1
-wait "$second" || status=1
-for name in old-laptop avx512; do
-  echo "[test] --- foreign configuration: $name ---"
-  cat "_build/foreign-$name.log"
+JOBS=(book slow old-laptop avx512)
+book >_build/test-book.log 2>&1 & pids=($!)
+"${PYTEST[@]}" -q "${SLOW[@]}" >_build/test-slow.log 2>&1 & pids+=($!)
+foreign Sandybridge generic "" "$NO_AVX2" >_build/test-old-laptop.log 2>&1 & pids+=($!)
+foreign SkylakeX haswell "$HASWELL" "" >_build/test-avx512.log 2>&1 & pids+=($!)
+failed=()
+for k in "${!JOBS[@]}"; do
+  wait "${pids[$k]}" || failed+=("${JOBS[$k]}")
+done
+for name in "${JOBS[@]}"; do
+  echo "[test] ----- $name -----"
+  if [ "$name" = book ]; then  # the build's warnings and errors, its timings, then the tests after it
+    grep -E "WARNING|ERROR|Executed notebook|build (succeeded|finished)|passed|failed" _build/test-book.log || true
+  else cat "_build/test-$name.log"; fi
 done
 stage "done"
-exit "$status"
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "[test] FAILED: ${failed[*]}" >&2
+  exit 1
+fi

@@ -65,6 +65,28 @@ def distances(adata) -> sp.csr_matrix:
     return D
 
 
+def cells_fingerprint(adata) -> str:
+    """sha256 of the cell names in order: which cells, in which order, a stored graph belongs to."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(map(str, adata.obs_names)).encode()).hexdigest()
+
+
+def check_same_cells(adata, vkey: str, rerun: str) -> None:
+    """Raise if ``uns['<vkey>_params']`` records other cells (or another order) than ``adata`` has.
+
+    ``velocity_graph`` records the fingerprint of the cells it ran on. A reordered or
+    subset copy (``adata[perm].copy()``, ``adata[cells].copy()``) keeps uns unchanged, so
+    its stored graph would silently describe other cells. Graphs made by scVelo carry no
+    fingerprint; for them only the shape can be checked.
+    """
+    recorded = adata.uns.get(f"{vkey}_params", {}).get("graph_cells_sha256")
+    if recorded is not None and recorded != cells_fingerprint(adata):
+        raise ValueError(f"adata.uns['{vkey}_graph'] was computed on other cells or another cell order than "
+                         f"adata has now (e.g. before adata[cells].copy() or adata[permutation].copy(), which "
+                         f"reorder obsp and obsm but not uns). {rerun}")
+
+
 def stored_square(adata, M, where: str, rerun: str) -> sp.csr_matrix:
     """A cells x cells matrix read from ``adata`` (uns, obsp or a caller's argument), checked before use.
 

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from .._checks import positive_int
 from ..graph import locality_order, pair_similarities
 from ..neighbors import knn_pattern, recursive_neighbors
-from ._access import dense_layer, distances, gene_mask, not_supported, require_anndata
+from ._access import cells_fingerprint, dense_layer, distances, gene_mask, not_supported, require_anndata
 
 
 def knn_indices_from_distances(D: sp.csr_matrix, n_neighbors=None) -> np.ndarray:
@@ -127,7 +127,9 @@ def velocity_graph(data, vkey="velocity", xkey="Ms", tkey=None, basis=None, n_ne
     ``uns['<vkey>_graph_neg']`` = clip(pi, -1, 0), float32 CSR;
     ``obs['<vkey>_self_transition']`` = clip(P98(c) - c_i, 0, 1) with c_i the row
     maximum; ``uns['<vkey>_params']`` gets ``mode_neighbors`` and
-    ``n_recurse_neighbors`` (and loses ``embeddings``, as in scVelo).
+    ``n_recurse_neighbors`` (and loses ``embeddings``, as in scVelo), and, unlike scVelo,
+    ``graph_cells_sha256``: a fingerprint of the cells in order, so that every later
+    reader refuses the graph on a reordered or subset copy instead of using it.
 
     Runs in one process: ``n_jobs``, ``backend`` and ``show_progress_bar`` are
     accepted for compatibility and ignored. ``tkey``, ``basis``, ``n_neighbors``
@@ -172,6 +174,8 @@ def velocity_graph(data, vkey="velocity", xkey="Ms", tkey=None, basis=None, n_ne
     params.pop("embeddings", None)
     params["mode_neighbors"] = mode_neighbors
     params["n_recurse_neighbors"] = n_recurse
+    # Not written by scVelo: lets every reader detect a reordered or subset copy.
+    params["graph_cells_sha256"] = cells_fingerprint(adata)
     return adata if copy else None
 
 

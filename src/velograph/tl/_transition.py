@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._sparse import row_of_each_entry, sorted_csr
-from ._access import embedding, not_supported, require_anndata, stored_square
+from ._access import check_same_cells, embedding, not_supported, require_anndata, stored_square
 from ._graph import self_transition_probability
 
 
@@ -16,7 +16,8 @@ def stored_graphs(adata, vkey="velocity"):
     The graph from ``obsp`` if there, else ``uns``; graph_neg from ``uns`` whenever it
     exists anywhere (scVelo re-reads it from uns), else None. Both are checked: a graph
     of another shape than n_obs x n_obs is stale (computed before ``adata[cells].copy()``,
-    which does not subset uns) and raises an error saying to rerun ``velocity_graph``;
+    which does not subset uns) and raises an error saying to rerun ``velocity_graph``, and
+    so does a graph that ``velocity_graph`` recorded for other cells or another cell order;
     index ranges are checked before any compiled function reads them.
     """
     key = f"{vkey}_graph"
@@ -33,6 +34,7 @@ def stored_graphs(adata, vkey="velocity"):
     graph_neg = adata.uns.get(f"{vkey}_graph_neg") if has_neg else None
     if graph_neg is not None:
         graph_neg = stored_square(adata, graph_neg, f"adata.uns['{vkey}_graph_neg']", rerun)
+    check_same_cells(adata, vkey, rerun)
     return graph, graph_neg
 
 
