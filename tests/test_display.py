@@ -121,3 +121,29 @@ def test_share_refuses_values_within_the_margin_of_the_threshold(margin):
         display.share_above([0.4999995], 0.5)
     assert display.share_below([0.1, 0.499, 0.9], 0.5) == pytest.approx(2 / 3)
     assert display.share_above([0.1, 0.501, 0.9], 0.5) == pytest.approx(2 / 3)
+
+
+def test_table_takes_digits_and_margins_per_column(capsys):
+    from velograph import display
+
+    display.table([("a", 13.384, 0.18)], header=("f", "angle", "share"), digits=(0, 1, 3), margin=(None, 0.01, None))
+    assert capsys.readouterr().out.splitlines()[1].split() == ["a", "13.4", "0.180"]
+    with pytest.raises(ValueError, match="rounding margin 0.01"):
+        display.table([("a", 13.449, 0.18)], header=("f", "angle", "share"), digits=(0, 1, 3),
+                      margin=(None, 0.01, None))
+    with pytest.raises(ValueError, match="digits has 2 entries but the table has 3 columns"):
+        display.table([("a", 1.0, 2.0)], header=("f", "x", "y"), digits=(1, 2))
+
+
+def test_a_margin_given_to_one_call_overrides_the_global_one():
+    from velograph import display
+
+    old = display.set_rounding_margin(0.0)
+    try:
+        assert display.fmt(19.549, 1) == "19.5"
+        with pytest.raises(ValueError, match="within 1.0e-03 of a rounding boundary"):
+            display.fmt(19.549, 1, margin=0.01)
+        display.set_rounding_margin(0.01)
+        assert display.fmt(19.549, 1, margin=0.0) == "19.5"
+    finally:
+        display.set_rounding_margin(old)

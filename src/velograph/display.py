@@ -18,6 +18,12 @@ DIGITS = 6
 _MARGIN = 0.0
 
 
+#: Rounding margin for angles in degrees between arrows of the real-data chain. Its
+#: outputs move by at most 2e-6 between computers (tests/test_foreign_cpu.py); that turns
+#: an arrow of length L by at most 57.3 * 2e-6 / L degrees, below 1e-3 for L > 0.12.
+ANGLE_MARGIN_DEGREES = 1e-3
+
+
 def set_rounding_margin(margin: float) -> float:
     """Guard every printed number against moves of up to ``margin`` (absolute); returns the old margin.
 
@@ -35,46 +41,57 @@ def set_rounding_margin(margin: float) -> float:
     return old
 
 
-def _check_clear_of_boundary(v: float, digits: int) -> None:
-    if _MARGIN == 0.0:
+def _check_clear_of_boundary(v: float, digits: int, margin: float | None = None) -> None:
+    margin = _MARGIN if margin is None else margin
+    if margin == 0.0:
         return
     scaled = v * 10.0**digits
     distance = abs(scaled - np.floor(scaled) - 0.5) / 10.0**digits  # to the nearest ...5 boundary
-    if distance < _MARGIN:
+    if distance < margin:
         raise ValueError(
             f"{v!r} lies within {distance:.1e} of a rounding boundary at {digits} decimals, closer than the "
-            f"rounding margin {_MARGIN:g}: its last digit could differ on another computer; print fewer digits"
+            f"rounding margin {margin:g}: its last digit could differ on another computer; print fewer digits"
         )
 
 
-def _clear_of(values, threshold: float) -> np.ndarray:
+def _clear_of(values, threshold: float, margin: float | None = None) -> np.ndarray:
+    margin = _MARGIN if margin is None else margin
     values = np.asarray(values, dtype=float).ravel()
-    close = np.abs(values - threshold) < _MARGIN
+    close = np.abs(values - threshold) < margin
     if close.any():
         raise ValueError(
-            f"{int(close.sum())} values lie within the rounding margin {_MARGIN:g} of the threshold {threshold:g} "
+            f"{int(close.sum())} values lie within the rounding margin {margin:g} of the threshold {threshold:g} "
             f"(e.g. {values[close][0]!r}): which side they fall on could differ on another computer"
         )
     return values
 
 
-def share_below(values, threshold: float) -> float:
-    """Share of ``values`` strictly below ``threshold``, refusing values within the rounding margin of it."""
-    values = _clear_of(values, threshold)
+def share_below(values, threshold: float, *, margin: float | None = None) -> float:
+    """Share of ``values`` strictly below ``threshold``, refusing values within the rounding margin of it.
+
+    ``margin`` overrides the global margin, in the values' own units (as in :func:`velograph.fmt`).
+    """
+    values = _clear_of(values, threshold, margin)
     return float(np.mean(values < threshold))
 
 
-def share_above(values, threshold: float) -> float:
-    """Share of ``values`` strictly above ``threshold``, refusing values within the rounding margin of it."""
-    values = _clear_of(values, threshold)
+def share_above(values, threshold: float, *, margin: float | None = None) -> float:
+    """Share of ``values`` strictly above ``threshold``, refusing values within the rounding margin of it.
+
+    ``margin`` overrides the global margin, in the values' own units (as in :func:`velograph.fmt`).
+    """
+    values = _clear_of(values, threshold, margin)
     return float(np.mean(values > threshold))
 
 
-def fmt(value, digits: int = DIGITS) -> str:
+def fmt(value, digits: int = DIGITS, *, margin: float | None = None) -> str:
     """Format a number, or a 1-D/2-D array of numbers, at ``digits`` decimals (integers as integers).
 
     -0.000000 is printed as 0.000000 and NaN as nan, so the text does not depend
-    on rounding noise.
+    on rounding noise. ``margin`` overrides the rounding margin of
+    :func:`set_rounding_margin` for this value: a derived quantity that amplifies a move
+    of the chain's outputs (an angle in degrees, a ratio of small numbers) needs a
+    larger one, in its own units.
     """
     if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_)):
         return str(int(value))
@@ -82,28 +99,48 @@ def fmt(value, digits: int = DIGITS) -> str:
         v = float(value)
         if np.isnan(v):
             return "nan"
-        _check_clear_of_boundary(v, digits)
+        _check_clear_of_boundary(v, digits, margin)
         text = f"{v:.{digits}f}"
         return text[1:] if text.startswith("-") and float(text) == 0 else text
     arr = np.asarray(value, dtype=float)
     if arr.ndim == 0:
-        return fmt(float(arr), digits)
+        return fmt(float(arr), digits, margin=margin)
     if arr.ndim == 1:
-        return "[" + ", ".join(fmt(x, digits) for x in arr) + "]"
+        return "[" + ", ".join(fmt(x, digits, margin=margin) for x in arr) + "]"
     if arr.ndim == 2:
-        return "[" + ",\n ".join(fmt(row, digits) for row in arr) + "]"
+        return "[" + ",\n ".join(fmt(row, digits, margin=margin) for row in arr) + "]"
     raise ValueError(f"fmt prints numbers, vectors and matrices; got an array of shape {arr.shape}")
 
 
-def show(label: str, value, digits: int = DIGITS) -> None:
-    """Print ``label = value`` with the value formatted by :func:`velograph.fmt`."""
-    print(f"{label} = {fmt(value, digits)}")
+def show(label: str, value, digits: int = DIGITS, *, margin: float | None = None) -> None:
+    """Print ``label = value`` with the value formatted by :func:`velograph.fmt` (``margin`` as there)."""
+    print(f"{label} = {fmt(value, digits, margin=margin)}")
 
 
-def table(rows, header, digits: int = DIGITS) -> None:
-    """Print a plain-text table: numbers through :func:`velograph.fmt`, other cells as str, columns aligned."""
-    cells = [[fmt(c, digits) if isinstance(c, (numbers.Number, np.number)) else str(c) for c in row] for row in rows]
+def table(rows, header, digits=DIGITS, *, margin=None) -> None:
+    """Print a plain-text table: numbers through :func:`velograph.fmt`, other cells as str, columns aligned.
+
+    ``digits`` and ``margin`` are one value for every column or a sequence with one per
+    column (e.g. angles in degrees at 1 decimal beside shares at 3).
+    """
+    column_digits = [DIGITS if d is None else d for d in _per_column(digits, header, "digits")]
+    column_margins = _per_column(margin, header, "margin")
+
+    def cell(k, c):
+        if isinstance(c, (numbers.Number, np.number)):
+            return fmt(c, column_digits[k], margin=column_margins[k])
+        return str(c)
+
+    cells = [[cell(k, c) for k, c in enumerate(row)] for row in rows]
     widths = [max(len(str(h)), *(len(r[k]) for r in cells)) for k, h in enumerate(header)]
     print("  ".join(str(h).rjust(w) for h, w in zip(header, widths, strict=True)))
     for r in cells:
         print("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
+
+
+def _per_column(value, header, name):
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(header):
+            raise ValueError(f"{name} has {len(value)} entries but the table has {len(header)} columns")
+        return list(value)
+    return [value] * len(header)
