@@ -89,7 +89,7 @@ def fmt(value, digits: int = DIGITS, *, margin: float | None = None) -> str:
 
     -0.000000 is printed as 0.000000 and NaN as nan, so the text does not depend
     on rounding noise. ``margin`` overrides the rounding margin of
-    :func:`set_rounding_margin` for this value: a derived quantity that amplifies a move
+    :func:`velograph.display.set_rounding_margin` for this value: a derived quantity that amplifies a move
     of the chain's outputs (an angle in degrees, a ratio of small numbers) needs a
     larger one, in its own units.
     """
