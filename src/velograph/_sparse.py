@@ -23,6 +23,20 @@ def indptr_from_rows(rows: np.ndarray, n_rows: int) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_rows))]).astype(np.int64)
 
 
+def drop_diagonal(T: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
+    """(T without its stored diagonal entries, the row of each remaining entry), for a CSR T.
+
+    The diagonal is never a neighbour (a cell's displacement to itself is zero);
+    off-diagonal entries stored with value 0 stay: they are neighbours with zero weight.
+    """
+    rows = row_of_each_entry(T)
+    keep = rows != T.indices
+    if keep.all():
+        return T, rows
+    rows = rows[keep]
+    return sp.csr_matrix((T.data[keep], T.indices[keep], indptr_from_rows(rows, T.shape[0])), shape=T.shape), rows
+
+
 def _first(mask) -> int:
     return int(np.flatnonzero(mask)[0])
 

@@ -10,7 +10,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import display
+from .diagnostics import rowwise_angle_degrees
 from .kernel import row_of_each_entry
+from .projection import _neighbour_directions
 
 
 def _bounded_share(beyond, ambiguous, digits: int, what: str) -> float:
@@ -72,30 +74,9 @@ def opposite_sign_share(G1, G2, *, digits: int = 4) -> float:
 # Arrow fields
 
 
-def angle_degrees(A, B) -> np.ndarray:
-    """Angle between row i of A and row i of B (two arrow fields), in degrees in [0, 180].
-
-    NaN where either row is zero or NaN (no direction). 90 degrees or more means the
-    two arrows of a cell point in opposite half-planes (cosine <= 0).
-    """
-    A, B = np.asarray(A, float), np.asarray(B, float)
-    norm = np.linalg.norm(A, axis=1) * np.linalg.norm(B, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cosine = np.where(norm > 0, (A * B).sum(axis=1) / norm, np.nan)
-    return np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
-
-
-def _offdiagonal_directions(T, X_emb):
-    """(rows, T_ij, unit directions delta_hat_ij) over the stored off-diagonal entries of T."""
-    T = sp.csr_matrix(T, dtype=np.float64)
-    X_emb = np.asarray(X_emb, dtype=np.float64)
-    rows = row_of_each_entry(T)
-    keep = rows != T.indices
-    rows, columns, weights = rows[keep], T.indices[keep], T.data[keep]
-    displacement = X_emb[columns] - X_emb[rows]
-    length = np.linalg.norm(displacement, axis=1, keepdims=True)
-    unit = np.divide(displacement, length, out=np.zeros_like(displacement), where=length > 0)
-    return rows, weights, unit
+#: Angle between row i of A and row i of B (two arrow fields), in degrees in [0, 180];
+#: 90 degrees or more means the two arrows of a cell point in opposite half-planes.
+angle_degrees = rowwise_angle_degrees
 
 
 def density_correction_difference(T, X_emb) -> np.ndarray:
@@ -112,7 +93,8 @@ def density_correction_difference(T, X_emb) -> np.ndarray:
     arrows before autoscaling (a combination of unit vectors). Rows without
     neighbours are NaN.
     """
-    rows, weights, unit = _offdiagonal_directions(T, X_emb)
+    T, rows, unit, _ = _neighbour_directions(T, X_emb)
+    weights = T.data
     n = T.shape[0]
     k = np.bincount(rows, minlength=n).astype(float)
     row_sum = np.bincount(rows, weights=weights, minlength=n)
@@ -342,21 +324,9 @@ def reconstructability_readings(adata, gene_sets, *, readings=READINGS) -> np.nd
     (``"all"``) or the entries stored in either row (``"neighbors"``). Each graph is
     computed once and read all four ways. Dimensionless, in [-1, 1].
     """
-    from . import tl
-    from .reconstruct import reconstructability_score
+    from .tl import reconstructability_readings as scores
 
-    def rows(gene_subset):
-        work = tl.velocity_graph(adata, gene_subset=gene_subset, copy=True)
-        graph = work.uns["velocity_graph"] + work.uns["velocity_graph_neg"]
-        return {"graph": graph, "transition": tl.transition_matrix(work)}
-
-    full = rows(None)
-    out = np.empty((len(gene_sets), len(readings)))
-    for k, genes in enumerate(gene_sets):
-        subset = rows(list(genes))
-        for m, (matrix, over) in enumerate(readings):
-            out[k, m] = reconstructability_score(full[matrix], subset[matrix], over=over)
-    return out
+    return np.array(scores(adata, [list(genes) for genes in gene_sets], readings=readings), dtype=np.float64)
 
 
 #: What each entry of :func:`textbook_switch_fields` changes (chapter 7's section numbers).

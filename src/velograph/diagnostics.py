@@ -41,6 +41,14 @@ def rowwise_cosine(A, B) -> np.ndarray:
         return np.where(norm > 0, (A * B).sum(axis=1) / norm, np.nan)
 
 
+def rowwise_angle_degrees(A, B) -> np.ndarray:
+    """Angle between row i of A and row i of B, in degrees in [0, 180]: arccos of :func:`rowwise_cosine`.
+
+    NaN where either row is zero or NaN (no direction).
+    """
+    return np.degrees(np.arccos(np.clip(rowwise_cosine(A, B), -1.0, 1.0)))
+
+
 def edge_agreement(G1, G2) -> tuple[float, float]:
     """(Pearson correlation, fraction of opposite signs) of two graphs over the entries stored in G1.
 

@@ -28,10 +28,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .diagnostics import rowwise_angle_degrees, rowwise_cosine
 from .display import share_above, share_below
 from .kernel import row_of_each_entry
+from .plotting import _axes
 from .projection import project_velocity
-from .reconstruct import reconstructability_score
 
 NULL_KINDS = ("genes", "cells", "groups", "shared", "reversed")
 
@@ -174,20 +175,12 @@ def arrow_fields(adata, X_emb) -> dict:
 
 
 def cosines(A, B) -> np.ndarray:
-    """Cosine between row i of A and row i of B; NaN where either row is zero or not finite."""
-    A, B = np.asarray(A, dtype=np.float64), np.asarray(B, dtype=np.float64)
-    norm = np.linalg.norm(A, axis=1) * np.linalg.norm(B, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c = np.where(norm > 0, (A * B).sum(axis=1) / np.where(norm > 0, norm, 1.0), np.nan)
-    return np.clip(c, -1.0, 1.0)
+    """Cosine between row i of A and row i of B, clipped to [-1, 1]; NaN where either row is zero or not finite."""
+    return np.clip(rowwise_cosine(A, B), -1.0, 1.0)
 
 
-def angles(A, B) -> np.ndarray:
-    """Angle between row i of A and row i of B, in degrees (0 = same direction, 180 = opposite).
-
-    NaN where :func:`cosines` is NaN.
-    """
-    return np.degrees(np.arccos(cosines(A, B)))
+#: Angle between row i of A and row i of B, in degrees (0 = same direction, 180 = opposite).
+angles = rowwise_angle_degrees
 
 
 def agreement(reference, arrows) -> dict:
@@ -249,25 +242,11 @@ def reconstructability_null(adata, gene_set, random_sets, *, readings=READINGS) 
     ``over="all"`` all N entries, ``"neighbors"`` the stored ones. Returns
     ``{(matrix, over): (r of gene_set, array of r of the random sets)}``; dimensionless.
     """
-    from .tl._graph import compute_velocity_graph
-    from .tl._transition import kernel
+    from .tl import reconstructability_readings
 
-    for matrix, over in readings:
-        if matrix not in ("transition", "graph") or over not in ("all", "neighbors"):
-            raise ValueError("a reading is (matrix in 'transition'/'graph', over in 'all'/'neighbors'), "
-                             f"got {(matrix, over)}")
-
-    def rows(subset=None):
-        graph, graph_neg, _, _ = compute_velocity_graph(adata, gene_subset=subset)
-        return {"graph": graph + graph_neg, "transition": kernel(graph, graph_neg)}
-
-    full = rows()
-    scores = {reading: [] for reading in readings}
-    for subset in [gene_set, *random_sets]:
-        sub = rows(subset)
-        for matrix, over in readings:
-            scores[(matrix, over)].append(reconstructability_score(full[matrix], sub[matrix], over=over))
-    return {reading: (values[0], np.array(values[1:])) for reading, values in scores.items()}
+    readings = [tuple(reading) for reading in readings]
+    scores = np.array(reconstructability_readings(adata, [gene_set, *random_sets], readings=readings), dtype=np.float64)
+    return {reading: (float(scores[0, m]), scores[1:, m]) for m, reading in enumerate(readings)}
 
 
 def null_summary(observed, null, quantiles=(0.05, 0.5, 0.95), threshold=None) -> dict:
@@ -479,15 +458,6 @@ def knn_indices(adata) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- figures
-
-
-def _axes(ax=None, figsize=(5.5, 4.0)):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize, constrained_layout=True)
-    ax.grid(True, alpha=0.3)
-    return ax
 
 
 def plot_null_histograms(panels, *, threshold=0.8, bins=15):

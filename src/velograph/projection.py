@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._checks import as_float_matrix, choice, positive_scalar, square_sparse
-from ._sparse import check_compressed, indptr_from_rows, row_of_each_entry
+from ._sparse import check_compressed, drop_diagonal
 
 CORRECTIONS = ("uniform", "mean", None)
 
@@ -25,13 +25,7 @@ def _neighbour_directions(T, X_emb, name="T"):
     (a zero displacement has no direction).
     """
     T, X_emb = _checked(T, X_emb, name)
-    rows = row_of_each_entry(T)
-    # The diagonal is not a neighbour (its displacement is zero). Off-diagonal
-    # entries stored with weight 0 stay: they are neighbours with zero weight.
-    keep = rows != T.indices
-    rows = rows[keep]
-    indptr = indptr_from_rows(rows, T.shape[0])
-    T = sp.csr_matrix((T.data[keep], T.indices[keep], indptr), shape=T.shape)
+    T, rows = drop_diagonal(T)
     delta_hat, distance = _unit_vectors(X_emb[T.indices] - X_emb[rows])
     return T, rows, delta_hat, distance
 

@@ -15,6 +15,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ._sparse import drop_diagonal, row_of_each_entry
+from .plotting import _axes
+
 # --------------------------------------------------------------------------------------
 # small helpers on sparse rows
 
@@ -23,17 +26,8 @@ def _offdiagonal_csr(M) -> sp.csr_matrix:
     """M as float64 CSR with sorted indices and the diagonal dropped (it is never a neighbour)."""
     M = sp.csr_matrix(M, dtype=np.float64, copy=True)
     M.sort_indices()
-    rows = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
-    keep = rows != M.indices
-    if not keep.all():
-        rows = rows[keep]
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=M.shape[0]))])
-        M = sp.csr_matrix((M.data[keep], M.indices[keep], indptr), shape=M.shape)
+    M, _ = drop_diagonal(M)
     return M
-
-
-def _row_index(M: sp.csr_matrix) -> np.ndarray:
-    return np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
 
 
 def neighbor_counts(M) -> np.ndarray:
@@ -103,7 +97,7 @@ def effective_neighbors(T, kind="entropy") -> np.ndarray:
     T = _offdiagonal_csr(T)
     if (T.data < 0).any():
         raise ValueError("T must be non-negative (a transition matrix)")
-    rows = _row_index(T)
+    rows = row_of_each_entry(T)
     n = T.shape[0]
     total = np.bincount(rows, weights=T.data, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -127,7 +121,7 @@ def row_spread(graph) -> np.ndarray:
     Empty rows: NaN.
     """
     G = _offdiagonal_csr(graph)
-    rows = _row_index(G)
+    rows = row_of_each_entry(G)
     n_i = np.diff(G.indptr).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.bincount(rows, weights=G.data, minlength=G.shape[0]) / n_i
@@ -151,7 +145,7 @@ def linear_arrows(graph, X_emb, sigma) -> np.ndarray:
     from . import project_velocity
 
     G = _offdiagonal_csr(graph)
-    rows = _row_index(G)
+    rows = row_of_each_entry(G)
     n_i = np.diff(G.indptr).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.bincount(rows, weights=G.data, minlength=G.shape[0]) / n_i
@@ -175,7 +169,7 @@ def distance_weights(T, X_emb, bandwidth=None) -> sp.csr_matrix:
     """
     T = _offdiagonal_csr(T)
     X_emb = np.asarray(X_emb, float)
-    rows = _row_index(T)
+    rows = row_of_each_entry(T)
     distance = np.linalg.norm(X_emb[T.indices] - X_emb[rows], axis=1)
     h = float(bandwidth) if bandwidth is not None else float(distance.mean())
     return sp.csr_matrix((np.exp(-0.5 * (distance / h) ** 2), T.indices, T.indptr), shape=T.shape)
@@ -196,7 +190,7 @@ def blog_weight_sums(T, weights) -> np.ndarray:
     (then w_ij = c_j). Dimensionless. Rows with sum_j w_ij = 0: NaN.
     """
     T = _offdiagonal_csr(T)
-    rows = _row_index(T)
+    rows = row_of_each_entry(T)
     if sp.issparse(weights) or np.ndim(weights) == 2:
         W = sp.csr_matrix(weights, dtype=np.float64)
         w = np.asarray(W[rows, T.indices]).ravel()
@@ -249,15 +243,6 @@ def random_similarity_correlations(T_full, graph, *, n_draws, sigma, over="all",
 
 # --------------------------------------------------------------------------------------
 # figures (matplotlib is imported only here)
-
-
-def _axes(ax=None, figsize=(5.5, 4.0)):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize, constrained_layout=True)
-    ax.grid(True, alpha=0.3)
-    return ax
 
 
 def plot_gene_space(delta, v, *, labels=(r"$\delta_{ij} = s_j - s_i$", r"$v_i$")):

@@ -16,7 +16,7 @@ implicitly: a missing input raises an error naming the call that makes it.
 from ._confidence import velocity_confidence
 from ._embedding import quiver_autoscale, velocity_embedding
 from ._graph import graph_inputs, neighborhoods, velocity_graph
-from ._reconstruct import reconstructability, reconstructability_many
+from ._reconstruct import reconstructability, reconstructability_many, reconstructability_readings
 from ._transition import transition_matrix
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "quiver_autoscale",
     "reconstructability",
     "reconstructability_many",
+    "reconstructability_readings",
     "transition_matrix",
     "velocity_confidence",
     "velocity_embedding",

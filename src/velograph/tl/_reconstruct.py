@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._checks import choice
-from ..reconstruct import reconstructability_score
+from ..reconstruct import OVER, reconstructability_score
 from ._access import require_anndata
 from ._graph import compute_velocity_graph
 from ._transition import kernel
@@ -45,11 +45,41 @@ def reconstructability_many(adata, gene_subsets, *, vkey="velocity", xkey="Ms", 
     """
     adata = require_anndata(adata)
     choice(matrix, "matrix", MATRICES)
+    scores = reconstructability_readings(adata, gene_subsets, readings=[(matrix, over)], per_cell=per_cell, vkey=vkey,
+                                         xkey=xkey, sqrt_transform=sqrt_transform,
+                                         n_recurse_neighbors=n_recurse_neighbors)
+    return [row[0] for row in scores]
+
+
+def reconstructability_readings(adata, gene_subsets, *, readings, per_cell=False, vkey="velocity", xkey="Ms",
+                                sqrt_transform=None, n_recurse_neighbors=None) -> list:
+    """r of every gene subset under every reading, each velocity graph computed once.
+
+    A reading is ``(matrix, over)`` with ``matrix`` in ``"graph"``/``"transition"`` and
+    ``over`` in ``"all"``/``"neighbors"``, as in :func:`reconstructability`. Returns one list
+    per subset with one r (or per-cell array) per reading, in the order given.
+    """
+    adata = require_anndata(adata)
+    readings = [tuple(reading) for reading in readings]
+    for matrix, over in readings:
+        if matrix not in MATRICES or over not in OVER:
+            raise ValueError("a reading is (matrix in 'transition'/'graph', over in 'all'/'neighbors'), "
+                             f"got {(matrix, over)}")
+    needed = {matrix for matrix, _ in readings}
     options = dict(vkey=vkey, xkey=xkey, sqrt_transform=sqrt_transform, n_recurse_neighbors=n_recurse_neighbors)
 
     def rows(gene_subset=None):
         graph, graph_neg, _, _ = compute_velocity_graph(adata, gene_subset=gene_subset, **options)
-        return graph + graph_neg if matrix == "graph" else kernel(graph, graph_neg)
+        out = {}
+        if "graph" in needed:
+            out["graph"] = graph + graph_neg
+        if "transition" in needed:
+            out["transition"] = kernel(graph, graph_neg)
+        return out
 
     full = rows()
-    return [reconstructability_score(full, rows(subset), over=over, per_cell=per_cell) for subset in gene_subsets]
+    scores = []
+    for subset in gene_subsets:  # one subset's graphs at a time: memory stays at two graphs
+        sub = rows(subset)
+        scores.append([reconstructability_score(full[m], sub[m], over=o, per_cell=per_cell) for m, o in readings])
+    return scores
