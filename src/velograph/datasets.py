@@ -120,11 +120,10 @@ def pancreas_prepared(mode="stochastic", *, path=None, verify=True):
         verify_checksum(target, PREPARED_SHA256, "Reinstall velograph, or remake it with python "
                         "tools/make_prepared.py (which records the new checksum).")
     try:
-        stored = ad.read_h5ad(target)
+        adata = ad.read_h5ad(target)  # a new object on every call: nothing to copy
     except Exception as err:
         raise ValueError(f"{target} is not a readable .h5ad file (truncated or corrupt?): {err}") from err
     other = MODES[1 - MODES.index(mode)]
-    adata = stored.copy()
     if mode == "stochastic":
         gamma = adata.var["stochastic_velocity_gamma"].to_numpy(np.float32)
         adata.layers["velocity"] = stochastic_velocity(adata.layers["Mu"], adata.layers["Ms"], gamma)
