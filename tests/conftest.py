@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from velograph.toy import knn_indices
+from velograph_book.toy import knn_indices
 
 
 @pytest.fixture

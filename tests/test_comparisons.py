@@ -1,17 +1,16 @@
-"""velograph.comparisons: closed-form values for the summaries chapters 6 and 7 print."""
+"""velograph_book.comparisons: closed-form values for the summaries chapters 6 and 7 print."""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from velograph import comparisons, display
+from velograph_book import comparisons, display
 
 
 @pytest.fixture
 def margin():
-    old = display.set_rounding_margin(2e-6)
-    yield 2e-6
-    display.set_rounding_margin(old)
+    with display.rounding_margin(2e-6) as margin:
+        yield margin
 
 
 def test_stable_share_counts_strictly_beyond(margin):
@@ -136,7 +135,7 @@ def test_rank_differences_verdicts(margin):
 def tiny():
     import anndata as ad
 
-    from velograph.toy import knn_indices
+    from velograph_book.toy import knn_indices
 
     rng = np.random.default_rng(3)
     n, g, k = 80, 12, 8

@@ -1,4 +1,4 @@
-"""velograph.diagnostics: the book's summaries, on cases whose values follow by hand."""
+"""velograph_book.diagnostics: the book's summaries, on cases whose values follow by hand."""
 
 import warnings
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from velograph import diagnostics as dg
+from velograph_book import diagnostics as dg
 
 
 def test_row_entropy_closed_forms():

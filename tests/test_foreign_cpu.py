@@ -36,8 +36,8 @@ COMPUTE = textwrap.dedent("""
 
     def tl_chain():
         import velograph.tl as vtl
-        from velograph import datasets
-        adata = datasets.pancreas_prepared("stochastic")
+        from velograph_book import prepared
+        adata = prepared.pancreas_prepared("stochastic")
         vtl.velocity_graph(adata)
         T = vtl.transition_matrix(adata)
         vtl.velocity_embedding(adata, basis="umap")

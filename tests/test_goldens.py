@@ -80,7 +80,7 @@ def test_every_checked_cell_is_asserted(chapter):
 def test_the_assertion_rule_can_fail():
     from nbformat.v4 import new_code_cell, new_markdown_cell
 
-    checked = new_code_cell("vg.show('x', x)", metadata={"tags": [CHECK_TAG]})
+    checked = new_code_cell("display.show('x', x)", metadata={"tags": [CHECK_TAG]})
     assert checked_cells_without_assertion([checked, new_code_cell("assert x == 1")]) == []
     assert checked_cells_without_assertion([checked, new_markdown_cell("x is 1")]) == [0]
     assert checked_cells_without_assertion([checked]) == [0]

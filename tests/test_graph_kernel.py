@@ -6,7 +6,8 @@ import scipy.sparse as sp
 
 import velograph as vg
 from velograph.reference import cosine_graph_loop, transition_matrix_loop
-from velograph.toy import blog_vectors
+from velograph_book import toy
+from velograph_book.toy import blog_vectors
 
 
 @pytest.mark.parametrize("center", [False, True])
@@ -76,7 +77,7 @@ def test_transition_matches_loop_for_several_sigmas(random_problem, support_of):
 
 def test_default_sigma_is_scvelo_scale_10():
     assert vg.DEFAULT_SIGMA**2 == pytest.approx(0.1)
-    pi = vg.toy.one_cell_neighborhood()
+    pi = toy.one_cell_neighborhood()
     G = sp.csr_matrix(pi[None, :])
     G = sp.csr_matrix((pi, np.arange(1, 6), [0, 5] + [5] * 5), shape=(6, 6))
     row = vg.transition_matrix(G).toarray()[0, 1:]
@@ -108,7 +109,7 @@ def test_transition_does_not_mutate(random_problem):
 
 def test_compiled_two_hop_equals_sparse_product():
     from velograph.neighbors import recursive_neighbors
-    from velograph.toy import knn_indices
+    from velograph_book.toy import knn_indices
 
     X = np.random.default_rng(7).normal(size=(300, 3))
     idx = knn_indices(X, 6)
@@ -130,7 +131,7 @@ import scipy.sparse as sp
 import velograph as vg
 from velograph.neighbors import recursive_neighbors
 from velograph.tl._transition import kernel
-from velograph.toy import knn_indices
+from velograph_book.toy import knn_indices
 
 rng = np.random.default_rng(0)
 X, V, E = rng.normal(size=(400, 30)), rng.normal(size=(400, 30)), rng.normal(size=(400, 2))

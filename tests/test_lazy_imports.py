@@ -15,13 +15,13 @@ import velograph as vg
 CODE = r"""
 import sys
 import velograph as vg
-heavy = ("velograph.tl", "velograph.datasets", "velograph.plotting", "velograph.toy", "velograph.reference",
+heavy = ("velograph.tl", "velograph.datasets", "velograph.reference",
          "anndata", "scvelo")
 assert not [m for m in heavy if m in sys.modules], [m for m in heavy if m in sys.modules]
-for name in ("tl", "datasets", "plotting", "toy", "reference"):
+for name in ("tl", "datasets", "reference"):
     module = getattr(vg, name)
     assert module.__name__ == "velograph." + name and sys.modules["velograph." + name] is module
-assert callable(vg.tl.velocity_graph) and callable(vg.toy.knn_indices)
+assert callable(vg.tl.velocity_graph) and callable(vg.datasets.pancreas)
 try:
     vg.no_such_thing
 except AttributeError as err:

@@ -1,11 +1,11 @@
-"""velograph.limits: null models, arrow comparisons and geometry, on closed-form cases."""
+"""velograph_book.limits: null models, arrow comparisons and geometry, on closed-form cases."""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 import velograph as vg
-from velograph import limits
+from velograph_book import display, limits
 
 from _ci import require_module
 
@@ -15,9 +15,8 @@ from _ci import require_module
 @pytest.fixture
 def margin():
     """Run a test with a rounding margin set, and restore the previous one."""
-    old = vg.display.set_rounding_margin(1e-3)
-    yield 1e-3
-    vg.display.set_rounding_margin(old)
+    with display.rounding_margin(1e-3) as margin:
+        yield margin
 
 
 def star(directions_deg, values=None, n_extra=0):

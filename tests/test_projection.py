@@ -9,7 +9,7 @@ import scipy.sparse as sp
 import velograph as vg
 from velograph.projection import project_velocity_csr
 from velograph.reference import project_velocity_loop
-from velograph.toy import crowded_embedding
+from velograph_book.toy import crowded_embedding
 
 
 def _transition(random_problem):

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 import velograph as vg
 from velograph.reference import reconstructability_loop
-from velograph.toy import knn_indices
+from velograph_book.toy import knn_indices
 
 
 def _graphs(seed=0):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import velograph as vg
-from velograph.toy import blog_vectors
+from velograph_book.toy import blog_vectors
 
 S_I, S_J, V_I = blog_vectors()
 DELTA = S_J - S_I

@@ -1,12 +1,12 @@
-"""velograph.teaching: the small computations of Part I, checked against closed forms."""
+"""velograph_book.teaching: the small computations of Part I, checked against closed forms."""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 import velograph as vg
-from velograph import teaching
-from velograph.toy import one_row_matrix
+from velograph_book import teaching
+from velograph_book.toy import one_row_matrix
 
 
 def test_angles_closed_form():

@@ -45,7 +45,7 @@ def simulation(seed, mode):
 
 @functools.cache
 def _pancreas():
-    from velograph.datasets import pancreas_prepared
+    from velograph_book.prepared import pancreas_prepared
 
     return pancreas_prepared("stochastic")
 
@@ -220,7 +220,7 @@ def test_velocity_confidence_parity(seed, mode):
 
 def test_pancreas_dynamical_chain_parity():
     """The shipped data with dynamical-model velocities: no square root, 261 velocity genes."""
-    from velograph.datasets import pancreas_prepared
+    from velograph_book.prepared import pancreas_prepared
 
     ours, theirs = both_graphs(pancreas_prepared("dynamical"))
     for key in ("velocity_graph", "velocity_graph_neg"):

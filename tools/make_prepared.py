@@ -17,8 +17,8 @@ gamma); per-gene results of both models; the kNN graph (distances, connectivitie
 UMAP and PCA coordinates; cluster labels; the genes the recipe kept; and the provenance
 (package versions, BLAS kernel, CPU).
 
-It writes src/velograph/data/pancreas_prepared.h5ad and records the file's sha256 in
-src/velograph/datasets.py (PREPARED_SHA256), so that any change to a shipped value is
+It writes src/velograph_book/data/pancreas_prepared.h5ad and records the file's sha256 in
+src/velograph_book/prepared.py (PREPARED_SHA256), so that any change to a shipped value is
 caught on load with a clear error. Regenerating changes the real-data goldens:
 run tools/regenerate_goldens.py afterwards.
 """
@@ -37,12 +37,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from velograph import datasets, pipeline
-from velograph.datasets import stochastic_velocity
+from velograph import datasets
+from velograph_book import pipeline
+from velograph_book.prepared import stochastic_velocity
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGET = ROOT / "src" / "velograph" / "data" / "pancreas_prepared.h5ad"
-DATASETS = ROOT / "src" / "velograph" / "datasets.py"
+TARGET = ROOT / "src" / "velograph_book" / "data" / "pancreas_prepared.h5ad"
+DATASETS = ROOT / "src" / "velograph_book" / "prepared.py"
 PACKAGES = ("scvelo", "scanpy", "anndata", "numpy", "scipy", "umap-learn", "pynndescent", "scikit-learn", "numba")
 
 

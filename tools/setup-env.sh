@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Create or reuse the local virtual environment .venv with the exact versions of the lock file.
 # Sourced by tools/book.sh and tools/test.sh; needs only Python 3.11 on the PATH.
-# Installs requirements-lock.txt (every package at the version CI tested), then velograph
-# itself without dependencies; reinstalls only when pyproject.toml or the lock changed.
+# Installs requirements-lock.txt (every package at the version CI tested), then the two
+# packages of this repository without dependencies: the library velograph (pyproject.toml)
+# and the book's helpers velograph_book (book-helpers/pyproject.toml); reinstalls only when
+# one of the two project files or the lock changed.
 # Any failed step stops the command: nothing here is allowed to fail quietly.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,14 +33,15 @@ pip_quietly() {
 }
 
 STAMP="$VENV/.velograph-installed"
-WANT="$(cat "$ROOT/pyproject.toml" "$LOCK" | sha256sum | cut -d' ' -f1)"
+WANT="$(cat "$ROOT/pyproject.toml" "$ROOT/book-helpers/pyproject.toml" "$LOCK" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
-  echo "[setup] installing the locked dependencies ($(grep -c '==' "$LOCK") packages) and velograph"
+  echo "[setup] installing the locked dependencies ($(grep -c '==' "$LOCK") packages), velograph and velograph_book"
   pip_quietly install --quiet --upgrade "pip>=24"
   pip_quietly install --quiet -r "$LOCK"
   pip_quietly install --quiet --no-deps -e "$ROOT"
+  pip_quietly install --quiet --no-deps -e "$ROOT/book-helpers"
   "$VENV/bin/python" -m pip check
-  "$VENV/bin/python" -c "import velograph, scvelo, jupyter_book, nbval"
+  "$VENV/bin/python" -c "import velograph, velograph_book, scvelo, jupyter_book, nbval"
   echo "$WANT" > "$STAMP"
 fi
 

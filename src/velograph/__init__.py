@@ -9,10 +9,11 @@ Array-level functions (numpy/scipy only, the textbook formulas):
 * section D: :func:`reconstructability_score`
 
 ``velograph.tl`` reproduces scVelo's post hoc chain on AnnData objects; it is
-imported on demand, and importing velograph never imports scVelo.
+imported on demand, and importing velograph never imports scVelo. The book's own
+helpers (printing, figures, toy data, prepared inputs) live in the separate package
+``velograph_book``, which this library never imports.
 """
 
-from .display import fmt, show, table
 from .graph import cosine_graph, pearson_graph
 from .kernel import DEFAULT_SIGMA, transition_matrix
 from .projection import (
@@ -30,7 +31,6 @@ __all__ = [
     "DEFAULT_SIGMA",
     "cosine_graph",
     "cosine_similarity",
-    "fmt",
     "pearson_graph",
     "pearson_similarity",
     "project_velocity",
@@ -38,9 +38,7 @@ __all__ = [
     "project_velocity_distance_weighted",
     "reconstructability_score",
     "row_correlations",
-    "show",
     "sign_sqrt",
-    "table",
     "transition_matrix",
     "unit_directions",
 ]
@@ -48,7 +46,7 @@ __all__ = [
 
 def __getattr__(name):
     # `velograph.tl` needs anndata; load it only when asked for.
-    if name in ("tl", "datasets", "plotting", "toy", "reference"):
+    if name in ("tl", "datasets", "reference"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)

@@ -16,10 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 PANCREAS_SHA256 = "895c6f900aee83e571687515d9c22c46591e2cf45cf3e1ca96f86003eeed3df0"
-#: sha256 of data/pancreas_prepared.h5ad, written by tools/make_prepared.py.
-PREPARED_SHA256 = "f1757654fb0d59cac62c3177f1df7d33012183821f5df8fc579bc1d99f38cf88"
 REQUIRED_LAYERS = ("spliced", "unspliced")
-MODES = ("stochastic", "dynamical")
 
 
 def _shipped(name: str) -> Path:
@@ -71,81 +68,6 @@ def pancreas(path=None, *, verify=True):
         verify_checksum(target, PANCREAS_SHA256, "Reinstall velograph to restore the shipped copy, or pass "
                         "verify=False to read a file of your own.")
     return read_velocity_h5ad(target)
-
-
-def stochastic_velocity(Mu, Ms, gamma):
-    """scVelo's steady-state velocity v = Mu - gamma * Ms (no offset), elementwise in float32.
-
-    Each operation is one IEEE-rounded float32 multiply or subtract, so the result is
-    bit-identical on every CPU; ``tools/make_prepared.py`` checks it equals scVelo's layer.
-    """
-    import numpy as np
-
-    Mu, Ms = np.asarray(Mu, dtype=np.float32), np.asarray(Ms, dtype=np.float32)
-    return Mu - np.asarray(gamma, dtype=np.float32)[None, :] * Ms
-
-
-def pancreas_prepared(mode="stochastic", *, path=None, verify=True):
-    """The pancreas data after scVelo's recipe and velocity model ``mode``, as shipped: an AnnData.
-
-    Made once by ``tools/make_prepared.py`` from :func:`pancreas` and shipped, because
-    the recipe's low digits depend on the CPU, BLAS kernel and thread count (chapter 5
-    of the book explains why); everything computed from this file is the same on every
-    machine. 3,696 cells x the velocity genes of either model (dynamical ones are a
-    subset of the stochastic ones), ready for ``velocity_graph``:
-
-    * ``layers``: ``Ms``, ``Mu`` (kNN moments, float32), ``spliced``, ``unspliced``
-      (normalised counts, sparse), ``velocity`` (of ``mode``, in Ms units per unit time);
-    * ``var['velocity_genes']`` of ``mode``; ``var['velocity_gamma']``/``velocity_r2``
-      (stochastic) or the dynamical fit ``var['fit_*']`` (``fit_likelihood`` among them);
-    * ``obsp['distances']``, ``obsp['connectivities']`` and ``uns['neighbors']`` (30
-      neighbours on 30 PCs, 29 stored per cell); ``obsm['X_umap']``, ``obsm['X_pca']``;
-    * ``obs['clusters']``, ``obs['clusters_coarse']``; ``uns['velocity_params']['mode']``;
-    * ``uns['recipe']``: the genes the recipe kept, the package versions, BLAS kernel and
-      machine that made the file.
-
-    ``verify`` checks the file's sha256 first: a single changed value is reported as a
-    modified file, not left to surface as a confusing difference later. Returns a new
-    AnnData on every call.
-    """
-    import anndata as ad
-    import numpy as np
-
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(map(repr, MODES))}; got {mode!r}")
-    target = Path(path) if path is not None else _shipped("pancreas_prepared.h5ad")
-    if not target.is_file():
-        raise FileNotFoundError(f"prepared data not found: {target}; run python tools/make_prepared.py")
-    if verify:
-        verify_checksum(target, PREPARED_SHA256, "Reinstall velograph, or remake it with python "
-                        "tools/make_prepared.py (which records the new checksum).")
-    try:
-        adata = ad.read_h5ad(target)  # a new object on every call: nothing to copy
-    except Exception as err:
-        raise ValueError(f"{target} is not a readable .h5ad file (truncated or corrupt?): {err}") from err
-    other = MODES[1 - MODES.index(mode)]
-    if mode == "stochastic":
-        gamma = adata.var["stochastic_velocity_gamma"].to_numpy(np.float32)
-        adata.layers["velocity"] = stochastic_velocity(adata.layers["Mu"], adata.layers["Ms"], gamma)
-        del adata.layers["velocity_dynamical"]
-    else:
-        adata.layers["velocity"] = adata.layers.pop("velocity_dynamical")
-    adata.var["velocity_genes"] = adata.var.pop(f"{mode}_velocity_genes").astype(bool)
-    adata.var.pop(f"{other}_velocity_genes")
-    prefix = "stochastic_"
-    for column in list(adata.var.columns):
-        if column.startswith(prefix):
-            values = adata.var.pop(column)
-            if mode == "stochastic":
-                adata.var[column[len(prefix):]] = values
-        elif column.startswith("fit_") and mode == "stochastic":
-            del adata.var[column]
-    adata.uns["velocity_params"] = dict(adata.uns.pop(f"velocity_params_{mode}"))
-    adata.uns.pop(f"velocity_params_{other}")
-    if mode == "stochastic":
-        adata.uns.pop("recover_dynamics", None)
-    adata.X = adata.layers["spliced"].copy()
-    return adata
 
 
 def scvelo_dataset(name: str):

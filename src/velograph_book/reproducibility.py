@@ -12,8 +12,6 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._checks import as_float_matrix
-
 
 def shared_share(reference, other) -> float:
     """Share of the items of ``reference`` that also occur in ``other``, in [0, 1].
@@ -55,8 +53,11 @@ def column_correlations(X, Y) -> np.ndarray:
     Both (n, G) and finite; computed in float64 with explicitly centred columns. A
     constant column has no correlation: NaN.
     """
-    X = as_float_matrix(X, "X")
-    Y = as_float_matrix(Y, "Y")
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    for name, values in (("X", X), ("Y", Y)):
+        if values.ndim != 2 or not np.isfinite(values).all():
+            raise ValueError(f"{name} must be a finite 2-D array, got shape {values.shape}")
     if X.shape != Y.shape:
         raise ValueError(f"X and Y must have the same shape, got {X.shape} and {Y.shape}")
     X = X - X.mean(axis=0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._sparse import row_of_each_entry
+from ._pairs import row_of_each_entry
 
 
 def row_entropy(T) -> np.ndarray:

@@ -1,7 +1,7 @@
 """One way to print numbers in the book, so that executed notebooks compare as stable text.
 
 Every worked number reaches a checked notebook cell through :func:`show` (or
-:func:`velograph.fmt` inside a table), at a fixed number of decimals, never as a raw numpy
+:func:`fmt` inside a table), at a fixed number of decimals, never as a raw numpy
 repr whose spacing and precision vary between versions.
 """
 
@@ -24,21 +24,40 @@ _MARGIN = 0.0
 ANGLE_MARGIN_DEGREES = 1e-3
 
 
-def set_rounding_margin(margin: float) -> float:
-    """Guard every printed number against moves of up to ``margin`` (absolute); returns the old margin.
+class rounding_margin:  # noqa: N801 (used like a function, as torch.set_grad_enabled is)
+    """Guard every printed number against moves of up to ``margin`` (absolute).
 
     The real-data chapters compute in float32 with compiled sums whose order depends on
     the CPU's vector width, so a value can move by ~1e-6 between machines. With a margin
-    set, :func:`velograph.fmt` refuses (ValueError) to print a value that lies within ``margin`` of a
+    set, :func:`fmt` refuses (ValueError) to print a value that lies within ``margin`` of a
     rounding boundary at the requested digits, because a move that small could flip the
-    last digit on another computer; print fewer digits instead. :func:`velograph.display.share_below` and
-    :func:`velograph.display.share_above` apply the same guard to values near a threshold.
+    last digit on another computer; print fewer digits instead. :func:`share_below` and
+    :func:`share_above` apply the same guard to values near a threshold.
+
+    A context manager: ``with rounding_margin(2e-6): ...`` guards the block and restores the
+    margin it found on exit. A notebook, whose cells cannot share one ``with`` block, calls
+    it once (``rounding_margin(2e-6)``): the margin then holds until the next call. The
+    default is 0 (exact: Part I's float64 numbers on exact inputs).
     """
-    global _MARGIN
-    if not (isinstance(margin, (int, float)) and np.isfinite(margin) and margin >= 0):
-        raise ValueError(f"margin must be a finite number >= 0, got {margin!r}")
-    old, _MARGIN = _MARGIN, float(margin)
-    return old
+
+    def __init__(self, margin: float):
+        if isinstance(margin, bool) or not (isinstance(margin, numbers.Real) and np.isfinite(margin) and margin >= 0):
+            raise ValueError(f"margin must be a finite number >= 0, got {margin!r}")
+        global _MARGIN
+        self.previous, self.margin = _MARGIN, float(margin)
+        _MARGIN = self.margin
+
+    def __enter__(self) -> float:
+        return self.margin
+
+    def __exit__(self, *exc) -> None:
+        global _MARGIN
+        _MARGIN = self.previous
+
+
+def current_margin() -> float:
+    """The rounding margin in force (see :class:`rounding_margin`)."""
+    return _MARGIN
 
 
 def _check_clear_of_boundary(v: float, digits: int, margin: float | None = None) -> None:
@@ -69,7 +88,7 @@ def _clear_of(values, threshold: float, margin: float | None = None) -> np.ndarr
 def share_below(values, threshold: float, *, margin: float | None = None) -> float:
     """Share of ``values`` strictly below ``threshold``, refusing values within the rounding margin of it.
 
-    ``margin`` overrides the global margin, in the values' own units (as in :func:`velograph.fmt`).
+    ``margin`` overrides the global margin, in the values' own units (as in :func:`fmt`).
     """
     values = _clear_of(values, threshold, margin)
     return float(np.mean(values < threshold))
@@ -78,7 +97,7 @@ def share_below(values, threshold: float, *, margin: float | None = None) -> flo
 def share_above(values, threshold: float, *, margin: float | None = None) -> float:
     """Share of ``values`` strictly above ``threshold``, refusing values within the rounding margin of it.
 
-    ``margin`` overrides the global margin, in the values' own units (as in :func:`velograph.fmt`).
+    ``margin`` overrides the global margin, in the values' own units (as in :func:`fmt`).
     """
     values = _clear_of(values, threshold, margin)
     return float(np.mean(values > threshold))
@@ -89,7 +108,7 @@ def fmt(value, digits: int = DIGITS, *, margin: float | None = None) -> str:
 
     -0.000000 is printed as 0.000000 and NaN as nan, so the text does not depend
     on rounding noise. ``margin`` overrides the rounding margin of
-    :func:`velograph.display.set_rounding_margin` for this value: a derived quantity that amplifies a move
+    :class:`rounding_margin` for this value: a derived quantity that amplifies a move
     of the chain's outputs (an angle in degrees, a ratio of small numbers) needs a
     larger one, in its own units.
     """
@@ -113,12 +132,12 @@ def fmt(value, digits: int = DIGITS, *, margin: float | None = None) -> str:
 
 
 def show(label: str, value, digits: int = DIGITS, *, margin: float | None = None) -> None:
-    """Print ``label = value`` with the value formatted by :func:`velograph.fmt` (``margin`` as there)."""
+    """Print ``label = value`` with the value formatted by :func:`fmt` (``margin`` as there)."""
     print(f"{label} = {fmt(value, digits, margin=margin)}")
 
 
 def table(rows, header, digits=DIGITS, *, margin=None) -> None:
-    """Print a plain-text table: numbers through :func:`velograph.fmt`, other cells as str, columns aligned.
+    """Print a plain-text table: numbers through :func:`fmt`, other cells as str, columns aligned.
 
     ``digits`` and ``margin`` are one value for every column or a sequence with one per
     column (e.g. angles in degrees at 1 decimal beside shares at 3).

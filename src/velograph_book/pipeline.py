@@ -4,7 +4,7 @@ Lives in the library so that chapter 5 and ``tools/make_prepared.py`` run the sa
 steps with the same seeds. Its results differ in their low digits between computers
 (BLAS kernel, numba target, threads), so the chapters after 5 start from the copy
 that ``tools/make_prepared.py`` made once and ships
-(:func:`velograph.datasets.pancreas_prepared`). Imports scVelo and scanpy only when called.
+(:func:`velograph_book.prepared.pancreas_prepared`). Imports scVelo and scanpy only when called.
 """
 
 from __future__ import annotations

@@ -10,9 +10,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import display
+from ._pairs import neighbour_directions, row_of_each_entry
 from .diagnostics import rowwise_angle_degrees
-from .kernel import row_of_each_entry
-from .projection import _neighbour_directions
 
 
 def _bounded_share(beyond, ambiguous, digits: int, what: str) -> float:
@@ -35,8 +34,8 @@ def stable_share(values, threshold: float, *, side: str = "above", digits: int =
 
     For shares over very many values (e.g. the ~740,000 edges of a velocity graph) a
     few values always lie within the rounding margin of the threshold
-    (:func:`velograph.display.set_rounding_margin`), where their side could differ on
-    another computer, so :func:`velograph.display.share_above` refuses them. Here they
+    (:class:`velograph_book.display.rounding_margin`), where their side could differ on
+    another computer, so :func:`velograph_book.display.share_above` refuses them. Here they
     are counted both ways instead: with ``a`` values clearly beyond the threshold and
     ``m`` ambiguous ones among ``n``, the share lies in [a/n, (a+m)/n] on any computer.
     The rounded share is returned only when both ends print the same at ``digits``
@@ -46,7 +45,7 @@ def stable_share(values, threshold: float, *, side: str = "above", digits: int =
     if side not in ("above", "below"):
         raise ValueError(f"side must be 'above' or 'below', got {side!r}")
     values = np.asarray(values, dtype=float).ravel()
-    ambiguous = np.abs(values - threshold) < display._MARGIN
+    ambiguous = np.abs(values - threshold) < display.current_margin()
     beyond = (values > threshold) if side == "above" else (values < threshold)
     return _bounded_share(beyond, ambiguous, digits, f"{threshold:g}")
 
@@ -65,7 +64,7 @@ def opposite_sign_share(G1, G2, *, digits: int = 4) -> float:
     and is counted both ways, as in :func:`stable_share`; rounded to ``digits``.
     """
     a, b = edge_values(G1, G2)
-    margin = display._MARGIN
+    margin = display.current_margin()
     ambiguous = (np.abs(a) < margin) | (np.abs(b) < margin)
     return _bounded_share(np.sign(a) * np.sign(b) < 0, ambiguous, digits, "0")
 
@@ -93,7 +92,7 @@ def density_correction_difference(T, X_emb) -> np.ndarray:
     arrows before autoscaling (a combination of unit vectors). Rows without
     neighbours are NaN.
     """
-    T, rows, unit, _ = _neighbour_directions(T, X_emb)
+    T, rows, unit, _ = neighbour_directions(T, X_emb)
     weights = T.data
     n = T.shape[0]
     k = np.bincount(rows, minlength=n).astype(float)
@@ -113,7 +112,7 @@ def scvelo_arrows(adata, *, basis="umap", sqrt_transform=None, gene_subset=None,
     ``adata``; ``embedding_options`` go to ``velocity_embedding`` (e.g.
     ``self_transitions=False``). ``adata`` is not modified.
     """
-    from . import tl
+    import velograph.tl as tl
 
     work = tl.velocity_graph(adata, sqrt_transform=sqrt_transform, gene_subset=gene_subset, xkey=xkey, copy=True)
     tl.velocity_embedding(work, basis=basis, autoscale=False, **embedding_options)
@@ -155,7 +154,7 @@ def factor_effects(fields, *, factors=FLIP_FACTORS) -> list[tuple]:
     :func:`flip_factor_fields`) that differ in that factor alone (4 pairs of 3,696
     cells for 3 factors), and returns rows (factor, median angle in degrees, share of
     arrows turned by more than 90 degrees), the share guarded by
-    :func:`velograph.display.share_above`.
+    :func:`velograph_book.display.share_above`.
     """
     rows = []
     for position, factor in enumerate(factors):
@@ -237,7 +236,7 @@ def arrows_from_similarities(adata, graph, *, basis="umap", **embedding_options)
     """
     import anndata as ad
 
-    from . import tl
+    import velograph.tl as tl
 
     graph = sp.csr_matrix(graph)
     positive, negative = graph.maximum(0).tocsr(), graph.minimum(0).tocsr()
@@ -253,7 +252,7 @@ def textbook_switch_fields(adata, *, basis="umap") -> dict:
     """scVelo's arrows with one of its choices at a time replaced by the textbook's (chapter 7's sections).
 
     ``adata``: velocities, ``Ms``, neighbours and ``X_<basis>`` as
-    :func:`velograph.datasets.pancreas_prepared` gives them. Returns {label: arrows
+    :func:`velograph_book.prepared.pancreas_prepared` gives them. Returns {label: arrows
     before autoscaling, (n, d)}, with the label "scVelo" for the unchanged arrows
     and one entry per switch, keyed by the chapter 7 section number(s):
 
@@ -270,9 +269,9 @@ def textbook_switch_fields(adata, *, basis="umap") -> dict:
       probabilities; "13 confidence": its confidence-weighted one (c_ij = c_j);
     * "15": the graph computed in float64 instead of float32.
     """
-    from . import tl
-    from .graph import cosine_graph
-    from .projection import (
+    import velograph.tl as tl
+    from velograph import (
+        cosine_graph,
         project_velocity,
         project_velocity_confidence_weighted,
         project_velocity_distance_weighted,
@@ -324,7 +323,7 @@ def reconstructability_readings(adata, gene_sets, *, readings=READINGS) -> np.nd
     (``"all"``) or the entries stored in either row (``"neighbors"``). Each graph is
     computed once and read all four ways. Dimensionless, in [-1, 1].
     """
-    from .tl import reconstructability_readings as scores
+    from velograph.tl import reconstructability_readings as scores
 
     return np.array(scores(adata, [list(genes) for genes in gene_sets], readings=readings), dtype=np.float64)
 
@@ -371,7 +370,7 @@ def rank_differences(fields, X_emb, clusters, neighbors, *, reference="scVelo", 
 
     Returns rows (label, median angle, share turned, transitions reversed, verdict),
     most consequential first (by verdict, then share turned, then median angle).
-    Shares and signs are guarded by the rounding margin (:func:`velograph.display.set_rounding_margin`).
+    Shares and signs are guarded by the rounding margin (:class:`velograph_book.display.rounding_margin`).
     """
     labels = labels or {}
     base = cross_boundary_correctness(fields[reference], X_emb, clusters, neighbors, transitions)
@@ -411,10 +410,10 @@ def section_numbers(adata, *, sqrt_transform=None) -> dict:
     cosine of the all-PC and PC1-PC2 arrows) and 13 (stored entries with basis='umap').
     Shares are guarded by the rounding margin.
     """
-    from . import diagnostics, tl
-    from .graph import cosine_graph
-    from .kernel import transition_matrix
-    from .projection import project_velocity
+    import velograph.tl as tl
+    from velograph import cosine_graph, project_velocity, transition_matrix
+
+    from . import diagnostics
 
     work = tl.velocity_graph(adata, sqrt_transform=sqrt_transform, copy=True)
     graph = work.uns["velocity_graph"] + work.uns["velocity_graph_neg"]

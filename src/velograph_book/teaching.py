@@ -2,7 +2,7 @@
 
 Each function states its formula and units. They use only velograph's public
 array-level functions plus numpy/scipy (matplotlib for the ``plot_*`` figures,
-imported when called), so a chapter imports ``from velograph import teaching``
+imported when called), so a chapter imports ``from velograph_book import teaching``
 and never writes an algorithm inline.
 
 Notation: a graph or transition matrix is an n x n sparse matrix whose stored
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._sparse import drop_diagonal, row_of_each_entry
+from ._pairs import drop_diagonal, row_of_each_entry
 from .plotting import _axes
 
 # --------------------------------------------------------------------------------------
@@ -142,7 +142,7 @@ def linear_arrows(graph, X_emb, sigma) -> np.ndarray:
     much better than average its similarity is. Compare with
     ``project_velocity(transition_matrix(graph, sigma), X_emb)``. Dimensionless, like those arrows.
     """
-    from . import project_velocity
+    from velograph import project_velocity
 
     G = _offdiagonal_csr(graph)
     rows = row_of_each_entry(G)
@@ -231,7 +231,7 @@ def random_similarity_correlations(T_full, graph, *, n_draws, sigma, over="all",
     the same row of ``T_full`` (:func:`velograph.row_correlations`, reading ``over``).
     Returns an (n_draws, n) array; the reconstructability of draw d is the nanmedian of row d.
     """
-    from . import row_correlations, transition_matrix
+    from velograph import row_correlations, transition_matrix
 
     G = sp.csr_matrix(graph, dtype=np.float64, copy=True)
     out = np.empty((int(n_draws), G.shape[0]))

@@ -28,11 +28,12 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from velograph import project_velocity
+
+from ._pairs import row_of_each_entry
 from .diagnostics import rowwise_angle_degrees, rowwise_cosine
 from .display import share_above, share_below
-from .kernel import row_of_each_entry
 from .plotting import _axes
-from .projection import project_velocity
 
 NULL_KINDS = ("genes", "cells", "groups", "shared", "reversed")
 
@@ -187,7 +188,7 @@ def agreement(reference, arrows) -> dict:
     """How far an arrow field agrees with a reference field, cell by cell.
 
     Returns ``within_90``: share of cells whose arrows are less than 90 degrees apart
-    (cosine > 0; through :func:`velograph.display.share_above`, so a cosine within the
+    (cosine > 0; through :func:`velograph_book.display.share_above`, so a cosine within the
     rounding margin of 0 raises instead of flipping between computers); ``median_angle``
     (degrees); ``length_ratio``: median arrow length over median reference length.
     Cells where either arrow is undefined are left out.
@@ -242,7 +243,7 @@ def reconstructability_null(adata, gene_set, random_sets, *, readings=READINGS) 
     ``over="all"`` all N entries, ``"neighbors"`` the stored ones. Returns
     ``{(matrix, over): (r of gene_set, array of r of the random sets)}``; dimensionless.
     """
-    from .tl import reconstructability_readings
+    from velograph.tl import reconstructability_readings
 
     readings = [tuple(reading) for reading in readings]
     scores = np.array(reconstructability_readings(adata, [gene_set, *random_sets], readings=readings), dtype=np.float64)
@@ -258,7 +259,7 @@ def null_summary(observed, null, quantiles=(0.05, 0.5, 0.95), threshold=None) ->
       claims a p below 1/(n+1) from n draws;
     * ``above_threshold``: number of null values > ``threshold`` (if given).
 
-    Ties within the rounding margin of ``velograph.display`` raise instead of being
+    Ties within the rounding margin of ``velograph_book.display`` raise instead of being
     counted on one side.
     """
     null = np.asarray(null, dtype=np.float64)
@@ -450,11 +451,19 @@ def velocity_confidence(V, neighbors) -> np.ndarray:
 
 
 def knn_indices(adata) -> np.ndarray:
-    """The (n, k) nearest-neighbour indices scVelo reads from ``obsp['distances']`` (k = 29 for 30 neighbours)."""
-    from .tl._access import distances
-    from .tl._graph import knn_indices_from_distances
+    """The (n, k) nearest-neighbour indices scVelo reads from ``obsp['distances']`` (k = 29 for 30 neighbours).
 
-    return knn_indices_from_distances(distances(adata))
+    Read through :func:`velograph.tl.neighborhoods` without recursion: the kNN of each cell,
+    in column order; every cell must have the same number of neighbours.
+    """
+    import velograph.tl as vtl
+
+    pattern = vtl.neighborhoods(adata, n_recurse_neighbors=1)
+    counts = np.diff(pattern.indptr)
+    if counts.size and counts.min() != counts.max():
+        raise ValueError(f"cells have between {counts.min()} and {counts.max()} neighbours in obsp['distances']; "
+                         "knn_indices needs the same number for every cell")
+    return pattern.indices.reshape(pattern.shape[0], -1).astype(np.int64)
 
 
 # --------------------------------------------------------------------------- figures

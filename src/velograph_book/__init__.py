@@ -1,0 +1,28 @@
+"""velograph_book: the helpers of the velograph book, beside the library.
+
+Printing at fixed precision (:mod:`~velograph_book.display`), figures
+(:mod:`~velograph_book.plotting`), toy inputs (:mod:`~velograph_book.toy`), the prepared
+pancreas inputs (:mod:`~velograph_book.prepared`), and the chapters' comparisons, null
+models and diagnostics. Installed for the book and the tests, never part of the
+``velograph`` wheel. It uses only the library's public API; the library never imports it.
+
+The rule for where a function goes: would someone analysing their own data call it
+without reading the book? Arrays in: ``velograph``; AnnData in: ``velograph.tl``;
+otherwise here.
+"""
+
+from .display import fmt, rounding_margin, show, table
+
+__version__ = "0.1.0"
+
+__all__ = ["fmt", "rounding_margin", "show", "table"]
+
+
+def __getattr__(name):
+    # The heavier modules (matplotlib, anndata, scVelo) load on first use.
+    import importlib
+
+    if name in ("comparisons", "diagnostics", "limits", "pipeline", "plotting", "prepared", "reproducibility",
+                "simulation", "teaching", "toy"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'velograph_book' has no attribute {name!r}")
