@@ -23,12 +23,47 @@ ds/dt = beta u - gamma s are exact.
 
 from __future__ import annotations
 
+import hashlib
+from importlib import resources
+from pathlib import Path
+
 import numpy as np
 
 BRANCHES = ("trunk", "fate_A", "fate_B")
 #: The program a gene follows: which part of the trajectory its transcription rate switches on.
 PROGRAMS = ("trunk", "fate_A", "fate_B")
 BYSTANDER_KINDS = ("permuted", "steady")
+
+#: The shipped scenarios (tools/make_ground_truth.py): simulate() options, seeds, and whether
+#: scVelo's dynamical model was fitted (on the stochastic model's velocity genes). Every
+#: dataset has N_CELLS cells and went through prepare(**PREPARE).
+SCENARIOS = {
+    # (a) the branching trajectory, cells spread uniformly along latent time
+    "branching": {"simulate": {}, "seeds": (0, 1, 2, 3, 4), "dynamical": True},
+    # (b) the same trajectory, cells 7.4x (e^2) denser at the end than at the start
+    "branching_dense_end": {"simulate": {"density": 2.0}, "seeds": (0, 1, 2), "dynamical": False},
+    # (c) no velocity at all (every gene at steady state) along the same paths, same density gradient
+    "steady_dense_end": {"simulate": {"density": 2.0, "kinetics": "steady"}, "seeds": (0, 1, 2),
+                         "dynamical": False},
+}
+N_CELLS = 1000
+PREPARE = {"n_pcs": 10, "n_neighbors": 30}
+#: sha256 of each shipped file in data/ground_truth/, written by tools/make_ground_truth.py.
+GROUND_TRUTH_SHA256 = {
+    "branching_dense_end_seed0.h5ad": "1b5f00be024a7085bf63be5e3d4dc1f1aa6b6a32acf2836a33f7327f089fbc79",
+    "branching_dense_end_seed1.h5ad": "d6f44adf76cb240c41a4663ca26f50eece548e3e285a4e66ca10bfaec430910c",
+    "branching_dense_end_seed2.h5ad": "8c61ed0693a133c03eb2389e1fefdf6a8ac6de3ea71d960ebcda4189ba62ec33",
+    "branching_seed0.h5ad": "50a5631794590c18bba3fc1228c27b05fa9f4f3ca7b7c42d22d6c783beed3021",
+    "branching_seed1.h5ad": "2f0048cb2c03a7a48f2dc63c6de7367ea2d3e3db37b51b66ee9697f73763cf5c",
+    "branching_seed2.h5ad": "1da1b4ef2baa01d335d2058777bb9f8388298035cb672501064472ef957b4eca",
+    "branching_seed3.h5ad": "ade7b1fe35e7d229172a58601b94e910f48f48068784b1572742df6b3bb21b8d",
+    "branching_seed4.h5ad": "de51c13ba1520c2b1e2cf242035f61252f675efac630525cfeba90c6ba34ca52",
+    "steady_dense_end_seed0.h5ad": "c9031ba283911a57392634cf74f3232858c848f527679312f1edc16a3adc1cbe",
+    "steady_dense_end_seed1.h5ad": "16bac01dfa087589a5bd927af84f94ad698d056b9db297bdbf528a9e2c6b6253",
+    "steady_dense_end_seed2.h5ad": "2a045ae76509edb3f123f408e09996e27f6482161d5974b87145c0a1a95b0fb2",
+}
+SIMULATE_OPTIONS = ("n_cells", "n_trunk_drivers", "n_fate_drivers", "branch_time", "total_time", "density",
+                    "kinetics", "noise", "dispersion", "size_factor_sd", "depth")
 
 
 # --------------------------------------------------------------------------- kinetics
@@ -124,10 +159,10 @@ def _sample_latent_time(rng, n_cells, density):
     return np.log1p(uniform * np.expm1(k)) / k
 
 
-def simulate(n_cells: int = 1000, *, seed: int, n_trunk_drivers: int = 12, n_fate_drivers: int = 10,
+def simulate(n_cells: int = 1000, *, seed: int, n_trunk_drivers: int = 8, n_fate_drivers: int = 4,
              branch_time: float = 0.35, total_time: float = 20.0, density=None, kinetics: str = "dynamic",
              noise: str = "negative_binomial", dispersion: float = 5.0, size_factor_sd: float = 0.3,
-             depth: float = 1.0):
+             depth: float = 0.5):
     r"""Simulate spliced/unspliced counts along a branching trajectory with known velocity.
 
     Trajectory: a trunk (latent time tau in [0, ``branch_time``)) that splits into
@@ -182,7 +217,7 @@ def simulate(n_cells: int = 1000, *, seed: int, n_trunk_drivers: int = 12, n_fat
     --------
     >>> adata = simulate(300, seed=0)
     >>> adata.shape
-    (300, 96)
+    (300, 48)
     >>> sorted(set(adata.obs['branch']))
     ['fate_A', 'fate_B', 'trunk']
     """
@@ -241,6 +276,7 @@ def simulate(n_cells: int = 1000, *, seed: int, n_trunk_drivers: int = 12, n_fat
     beta = np.tile(beta_drv, 3)
     gamma = np.tile(gamma_drv, 3)
     true_velocity = beta * true_u - gamma * true_s
+    true_velocity[:, 2 * n_drivers:] = 0.0  # steady bystanders: exactly 0, not the rounding residue of beta u - gamma s
     if kinetics == "steady":
         true_velocity = np.zeros_like(true_s)  # exactly 0, not the rounding residue of beta u - gamma s
 
@@ -316,7 +352,8 @@ def prepare(adata, *, n_pcs: int = 30, n_neighbors: int = 30, min_shared_counts:
     more than ``n_top_genes`` genes: it would keep them all), ``sc.pp.pca`` (``n_pcs``
     components, at most genes - 1), ``sc.pp.neighbors(n_pcs, n_neighbors)``,
     ``scv.pp.moments``, ``scv.tl.velocity(mode='stochastic')`` into ``layers['velocity']``
-    and, with ``dynamical_genes`` (names or a boolean mask of genes to fit), scVelo's
+    and, with ``dynamical_genes`` (names, a boolean mask, or 'velocity_genes': those of
+    the stochastic model), scVelo's
     dynamical model fitted on those genes only into ``layers['velocity_dynamical']`` (NaN
     for the others) with ``var['fit_*']``; then ``sc.tl.umap`` (``obsm['X_umap']``).
     The truth (``layers['true_*']``, ``obs``, ``var`` annotations, ``uns['simulation']``)
@@ -349,6 +386,8 @@ def prepare(adata, *, n_pcs: int = 30, n_neighbors: int = 30, min_shared_counts:
         scv.pp.moments(out, n_pcs=None, n_neighbors=None)
         pipeline.velocities(out, mode="stochastic")
         if dynamical_genes is not None:
+            if isinstance(dynamical_genes, str) and dynamical_genes == "velocity_genes":
+                dynamical_genes = out.var["velocity_genes"].to_numpy(bool)
             names = _gene_names(out, dynamical_genes)
             fitted = out.copy()
             pipeline.velocities(fitted, mode="dynamical", var_names=names)
@@ -472,3 +511,104 @@ def angles(estimated, true):
     with np.errstate(invalid="ignore", divide="ignore"):
         cosine = np.where(norms > 0, dot / norms, np.nan)
     return np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+
+
+# --------------------------------------------------------------------------- the shipped copies
+def counts_sha256(adata) -> str:
+    """sha256 of the simulated integer counts (spliced then unspliced, int32, C order): the simulation's fingerprint."""
+    digest = hashlib.sha256()
+    for layer in ("spliced", "unspliced"):
+        digest.update(np.ascontiguousarray(adata.layers[layer], dtype=np.int32).tobytes())
+    return digest.hexdigest()
+
+
+def ground_truth_file(scenario: str, seed: int) -> str:
+    """File name of a shipped dataset, e.g. 'branching_seed0.h5ad'."""
+    return f"{scenario}_seed{int(seed)}.h5ad"
+
+
+def simulate_options(params) -> dict:
+    """The keyword arguments of :func:`simulate` recorded in ``uns['simulation']`` (seed included)."""
+    options = {key: params[key] for key in SIMULATE_OPTIONS}
+    options["density"] = None if isinstance(options["density"], str) and options["density"] == "uniform" \
+        else float(options["density"])
+    for key in ("n_cells", "n_trunk_drivers", "n_fate_drivers"):
+        options[key] = int(options[key])
+    for key in ("kinetics", "noise"):
+        options[key] = str(options[key])
+    options["seed"] = int(params["seed"])
+    return options
+
+
+def load_ground_truth(scenario: str = "branching", seed: int = 0, *, mode: str = "stochastic", truth: bool = True,
+                      path=None, verify: bool = True):
+    """A shipped simulated dataset after the book's recipe, ready for velograph.tl: an AnnData.
+
+    ``scenario`` is a key of :data:`SCENARIOS` and ``seed`` one of its seeds. Made once by
+    ``tools/make_ground_truth.py`` (simulate(N_CELLS, seed, **options), then
+    prepare(**PREPARE)) and shipped, because PCA, kNN, UMAP and the model fits differ in
+    their low digits between computers; the file's sha256 is checked first (``verify``).
+
+    * ``layers['Ms']``, ``layers['Mu']`` (float32 kNN moments), ``layers['velocity']`` of
+      ``mode``: 'stochastic' (rebuilt as Mu - gamma Ms in float32, bit-identical to
+      scVelo's) or 'dynamical' (scVelo's fit on the stochastic velocity genes; only for
+      scenarios with ``dynamical``); ``var['velocity_genes']`` of that model;
+    * ``obsp['distances']`` (30 neighbours on 10 PCs), ``obsm['X_umap']``, ``obsm['X_pca']``;
+    * ``obs``: ``latent_time``, ``branch``, ``clusters``; ``var``: ``driver``,
+      ``driver_of``, ``bystander``, ``bystander_kind``, ``matched_to``, ``beta``, ``gamma``;
+    * with ``truth`` (default), the truth recomputed by :func:`simulate` from the recorded
+      parameters (pure numpy, a fraction of a second): ``layers['true_velocity']``,
+      ``layers['true_spliced']``, ``layers['true_unspliced']`` (float64), after checking
+      that the simulation reproduces the shipped counts' fingerprint exactly.
+
+    Returns a new AnnData on every call.
+    """
+    import anndata as ad
+
+    from velograph.datasets import verify_checksum
+    from velograph_book.prepared import stochastic_velocity
+
+    if scenario not in SCENARIOS:
+        raise ValueError(f"scenario must be one of {', '.join(map(repr, SCENARIOS))}; got {scenario!r}")
+    seeds = SCENARIOS[scenario]["seeds"]
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or int(seed) not in seeds:
+        raise ValueError(f"seed must be one of {seeds} for scenario {scenario!r}; got {seed!r}")
+    if mode not in ("stochastic", "dynamical"):
+        raise ValueError(f"mode must be 'stochastic' or 'dynamical'; got {mode!r}")
+    if mode == "dynamical" and not SCENARIOS[scenario]["dynamical"]:
+        with_fit = [name for name, spec in SCENARIOS.items() if spec["dynamical"]]
+        raise ValueError(f"scenario {scenario!r} has no dynamical fit; mode='dynamical' exists for {with_fit}")
+    name = ground_truth_file(scenario, seed)
+    target = Path(path) if path is not None else Path(str(resources.files("velograph_book") / "data" /
+                                                          "ground_truth" / name))
+    if not target.is_file():
+        raise FileNotFoundError(f"ground-truth data not found: {target}; run python tools/make_ground_truth.py")
+    if verify:
+        if name not in GROUND_TRUTH_SHA256:
+            raise ValueError(f"no recorded sha256 for {name}; run python tools/make_ground_truth.py")
+        verify_checksum(target, GROUND_TRUTH_SHA256[name], "Reinstall the book helpers, or remake it with python "
+                        "tools/make_ground_truth.py (which records the new checksums).")
+    try:
+        adata = ad.read_h5ad(target)
+    except Exception as err:
+        raise ValueError(f"{target} is not a readable .h5ad file (truncated or corrupt?): {err}") from err
+    if mode == "stochastic":
+        gamma = adata.var["velocity_gamma"].to_numpy(np.float32)
+        adata.layers["velocity"] = stochastic_velocity(adata.layers["Mu"], adata.layers["Ms"], gamma)
+        adata.var["velocity_genes"] = adata.var["stochastic_velocity_genes"].to_numpy(bool)
+    else:
+        adata.layers["velocity"] = adata.layers["velocity_dynamical"]
+        adata.var["velocity_genes"] = adata.var["dynamical_velocity_genes"].to_numpy(bool)
+    adata.layers.pop("velocity_dynamical", None)
+    adata.uns["velocity_params"] = {"mode": mode}
+    if truth:
+        simulated = simulate(**simulate_options(adata.uns["simulation"]))
+        if counts_sha256(simulated) != adata.uns["simulation"]["counts_sha256"]:
+            raise ValueError(f"simulate() no longer reproduces the counts {target} was made from (their sha256 "
+                             "differs from uns['simulation']['counts_sha256']): the simulator changed since; "
+                             "rerun python tools/make_ground_truth.py")
+        simulated = simulated[:, adata.var_names]
+        for layer in ("true_velocity", "true_spliced", "true_unspliced"):
+            adata.layers[layer] = np.asarray(simulated.layers[layer])
+        adata.obs["size_factor"] = simulated.obs["size_factor"].to_numpy()
+    return adata
