@@ -58,6 +58,7 @@ import threading
 import numba
 import numpy as np
 
+
 def _select_fork_safe_threading_layer() -> None:
     """Ask numba for a fork-safe threading layer, unless the user or earlier code already chose.
 
@@ -127,7 +128,7 @@ def exponent_limits(dtype):
 
 
 @numba.njit(cache=True)
-def _scaled_similarity(x_i, x_j, w_i, w_norm, center, stabilize):  # pragma: no cover
+def _scaled_similarity(x_i, x_j, w_i, w_norm, center, stabilize, tolerance):  # pragma: no cover
     """One pair in float64 on a displacement scaled to max |d_g| in [0.5, 1): no over- or underflow.
 
     d = f(x_j/2 - x_i/2) (halving is exact and cannot overflow; the similarity does not
@@ -159,12 +160,22 @@ def _scaled_similarity(x_i, x_j, w_i, w_norm, center, stabilize):  # pragma: no 
         c = delta * factor - mean
         s2 += c * c
         dot += c * np.float64(w_i[g])
+    if center and s2 <= tolerance * (s2 + n_genes * mean * mean):
+        return 0.0  # constant up to rounding: the centred vector is rounding noise
     norm = math.sqrt(s2) * w_norm
     return min(1.0, max(-1.0, dot / norm)) if norm > 0.0 else 0.0
 
 
 @numba.njit(parallel=True, cache=True, fastmath=_FASTMATH)
-def _csr_pair_similarities(X, W, w_norm, indptr, indices, order, center, stabilize, lo, hi, out):  # pragma: no cover
+def _csr_pair_similarities(X, W, w_norm, indptr, indices, order, center, stabilize, lo, hi, tolerance,
+                           out):  # pragma: no cover
+    """out[p] = Pearson (``center``) or cosine of f(X[j] - X[i]) and W[i] for every stored pair p = (i, j).
+
+    W holds the prepared velocities (:func:`_prepare_velocities`), w_norm their norms.
+    With ``center``, a displacement whose centred sum of squares is at most
+    ``tolerance`` times its uncentred one (sum of squares = centred + G mean^2) is
+    constant up to rounding and gets 0, like a constant one.
+    """
     n_genes = X.shape[1]
     for r in numba.prange(order.shape[0]):
         i = order[r]
@@ -197,10 +208,14 @@ def _csr_pair_similarities(X, W, w_norm, indptr, indices, order, center, stabili
                 s2 += c * c
                 dot += c * w_i[g]
             if s2 >= lo and s2 <= hi:  # also False for NaN (an overflowed sum)
-                norm = math.sqrt(np.float64(s2)) * w_norm[i]
+                centred = np.float64(s2)
+                if center and centred <= tolerance * (centred + n_genes * np.float64(mean) * np.float64(mean)):
+                    out[p] = 0.0  # constant up to rounding (a huge mean makes the right side inf: also 0)
+                    continue
+                norm = math.sqrt(centred) * w_norm[i]
                 out[p] = min(1.0, max(-1.0, np.float64(dot) / norm)) if norm > 0.0 else 0.0
             else:  # a zero displacement (rare), or extreme scales: recompute scale-free
-                out[p] = _scaled_similarity(x_i, x_j, w_i, w_norm[i], center, stabilize)
+                out[p] = _scaled_similarity(x_i, x_j, w_i, w_norm[i], center, stabilize, tolerance)
 
 
 csr_pair_similarities = serialised(_csr_pair_similarities)
@@ -263,12 +278,14 @@ csr_project = serialised(_csr_project)
 
 
 @numba.njit(parallel=True, cache=True)
-def _prepare_velocities(V, center, stabilize, out, norms):  # pragma: no cover
+def _prepare_velocities(V, center, stabilize, tolerance, out, norms):  # pragma: no cover
     """out[i] = u - mean(u) (centring optional), norms[i] = ||out[i]||, with u = f(V[i]) * 2^-e.
 
     f = sign*sqrt if stabilize; 2^-e scales the largest |f(V[i])| into [0.5, 1), exactly
     (a power of two), so that no square under- or overflows whatever the units of V:
-    the similarity does not depend on a positive factor of the velocity.
+    the similarity does not depend on a positive factor of the velocity. With
+    ``center``, a velocity constant up to rounding (centred sum of squares at most
+    ``tolerance`` times the uncentred one) gets norm 0: no similarity is defined.
     """
     n, n_genes = V.shape
     for i in numba.prange(n):
@@ -289,6 +306,8 @@ def _prepare_velocities(V, center, stabilize, out, norms):  # pragma: no cover
         for g in range(n_genes):
             out[i, g] = out[i, g] - mean
             squares += np.float64(out[i, g]) * np.float64(out[i, g])
+        if center and squares <= tolerance * (squares + n_genes * mean * mean):
+            squares = 0.0
         norms[i] = math.sqrt(squares)
 
 

@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from ._checks import as_float_matrix
 from ._sparse import check_compressed, check_index_range, indptr_from_rows
 from .neighbors import neighbor_pairs
+from .similarity import constant_tolerance
 
 
 def locality_order(indptr, indices) -> np.ndarray:
@@ -25,7 +26,9 @@ def pair_similarities(X, V, indptr, indices, *, center=False, variance_stabilize
     The pairs of row i are ``indices[indptr[i]:indptr[i+1]]``. f is sign*sqrt when
     ``variance_stabilize``; ``center`` subtracts each transformed vector's mean over
     genes first (Pearson instead of cosine). Undefined similarities (a zero
-    vector) are 0. This is the computation behind :func:`velograph.cosine_graph` and
+    vector, or with ``center`` a vector constant up to rounding: centred sum of squares
+    at most 16 (G eps)^2 of the uncentred one, eps of the dtype of X) are 0. This
+    is the computation behind :func:`velograph.cosine_graph` and
     :func:`velograph.tl.velocity_graph`, always in compiled code
     (``velograph._compiled``: one pass over the genes per pair, numba threads), with
     sums in the dtype of X: float64 gives ~1e-15, float32 scVelo's precision. Values
@@ -60,11 +63,12 @@ def pair_similarities(X, V, indptr, indices, *, center=False, variance_stabilize
     X = np.ascontiguousarray(X)
     V = np.ascontiguousarray(V, dtype=X.dtype)
     Vf, v_norm = np.empty_like(V), np.empty(len(V), dtype=np.float64)
-    prepare_velocities(V, bool(center), bool(variance_stabilize), Vf, v_norm)
+    tolerance = constant_tolerance(X.shape[1], X.dtype)  # vectors constant up to rounding: Pearson 0
+    prepare_velocities(V, bool(center), bool(variance_stabilize), tolerance, Vf, v_norm)
     lo, hi = exponent_limits(X.dtype)
     csr_pair_similarities(X, Vf, v_norm, indptr.astype(np.int64), indices.astype(np.int64),
                           locality_order(indptr, indices) if order is None else order.astype(np.int64),
-                          bool(center), bool(variance_stabilize), X.dtype.type(lo), X.dtype.type(hi), out)
+                          bool(center), bool(variance_stabilize), X.dtype.type(lo), X.dtype.type(hi), tolerance, out)
     return out
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .similarity import cosine_similarity, pearson_similarity, sign_sqrt
+from .similarity import constant_tolerance, cosine_similarity, pearson_similarity, sign_sqrt
 
 # Pairs are processed in blocks so that the (pairs x genes) displacement block
 # stays near 64 MB whatever the number of cells.
@@ -39,16 +39,30 @@ def prepared_velocities(V, center, variance_stabilize):
     """f(V) scaled row by row (:func:`scaled_rows`), centred over genes when ``center``."""
     Vf = scaled_rows(sign_sqrt(V) if variance_stabilize else np.asarray(V, np.float64))
     if center:
-        Vf -= Vf.mean(axis=1, keepdims=True)
+        Vf = centred_rows(Vf)
     return Vf
+
+
+def centred_rows(M: np.ndarray) -> np.ndarray:
+    """Each row minus its mean; rows constant up to rounding become exactly 0.
+
+    A row counts as constant when its centred sum of squares is at most
+    :func:`velograph.similarity.constant_tolerance` (16 (G eps)^2, float64) times its
+    uncentred one, as in :func:`velograph.pearson_similarity` and the compiled graph.
+    """
+    centred = M - M.mean(axis=1, keepdims=True)
+    constant = np.einsum("pg,pg->p", centred, centred) <= constant_tolerance(M.shape[1]) * np.einsum("pg,pg->p", M, M)
+    centred[constant] = 0.0
+    return centred
 
 
 def pair_similarities_numpy(X, V, indptr, indices, *, center=False, variance_stabilize=False) -> np.ndarray:
     """The compiled ``velograph.graph.pair_similarities`` in float64 NumPy, block by block.
 
     For each stored pair (i, j): d = f(X[j] - X[i]) scaled (:func:`scaled_rows`),
-    centred if ``center``; the similarity d.w / (‖d‖ ‖w‖) with w the prepared velocity
-    of i; 0 where either vector is zero.
+    centred if ``center`` (a row constant up to rounding becomes 0: :func:`centred_rows`);
+    the similarity d.w / (‖d‖ ‖w‖) with w the prepared velocity of i; 0 where either
+    vector is zero.
     """
     X = np.asarray(X, np.float64)
     rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
@@ -62,7 +76,7 @@ def pair_similarities_numpy(X, V, indptr, indices, *, center=False, variance_sta
         d = 0.5 * X[c] - 0.5 * X[r]  # halved: cannot overflow, and a positive factor changes nothing
         d = scaled_rows(sign_sqrt(d) if variance_stabilize else d)
         if center:
-            d -= d.mean(axis=1, keepdims=True)
+            d = centred_rows(d)
         dot = np.einsum("pg,pg->p", d, Vf[r])
         norm = np.linalg.norm(d, axis=1) * v_norm[r]
         ok = norm > 0

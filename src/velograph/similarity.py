@@ -73,13 +73,38 @@ def cosine_similarity(a, b) -> float:
     return _cosine(a, b)
 
 
+def constant_tolerance(n_entries: int, dtype=np.float64) -> float:
+    """Relative tolerance below which a centred vector counts as zero: 16 (m eps)^2.
+
+    A vector of m entries that is constant up to rounding does not centre to exactly 0:
+    the computed mean is off by up to ~m eps of the entries, so the centred sum of
+    squares is rounding noise of relative size ~(m eps)^2 of the uncentred sum of
+    squares (eps: the machine epsilon of ``dtype``). Below 16 (m eps)^2 of it the
+    vector is treated as constant, the rule :func:`velograph.row_correlations` uses for
+    rows. Used alike by :func:`pearson_similarity`, the compiled graph and
+    ``velograph.reference``.
+    """
+    return 16.0 * (n_entries * float(np.finfo(dtype).eps)) ** 2
+
+
+def _centred(a: np.ndarray) -> np.ndarray:
+    """a - mean(a), or exactly 0 when a is constant up to rounding (see :func:`constant_tolerance`)."""
+    centred = a - a.mean()
+    if centred @ centred <= constant_tolerance(len(a)) * (a @ a):
+        return np.zeros_like(a)
+    return centred
+
+
 def pearson_similarity(a, b) -> float:
     """Pearson correlation over entries: the cosine of a - mean(a) and b - mean(b).
 
     This is what scVelo's velocity graph computes between a displacement and a
     velocity (both centred across genes), although its docstring says "cosine".
-    Returns 0.0 when either centred vector is zero (a constant vector).
+    Returns 0.0 when either centred vector is zero: a constant vector, or one constant
+    up to rounding (``[0.1, 0.1, 0.1]``, whose computed mean is not exactly 0.1), i.e.
+    whose centred sum of squares is at most 16 (m eps)^2 times its sum of squares
+    (m entries, eps = 2.2e-16; :func:`constant_tolerance`).
     """
     a, b = _vectors(a, b)
     a, b = _scaled(a), _scaled(b)  # before centring, so that the mean cannot overflow
-    return _cosine(a - a.mean(), b - b.mean())
+    return _cosine(_centred(a), _centred(b))
