@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 from ._checks import positive_scalar, square_sparse
 from ._sparse import row_of_each_entry
@@ -14,7 +18,7 @@ from ._sparse import row_of_each_entry
 DEFAULT_SIGMA = math.sqrt(0.1)
 
 
-def transition_matrix(graph, sigma=DEFAULT_SIGMA) -> sp.csr_matrix:
+def transition_matrix(graph: sp.spmatrix | sp.sparray | ArrayLike, sigma: float = DEFAULT_SIGMA) -> sp.csr_matrix:
     r"""Exponential kernel with row normalisation over the stored neighbours.
 
     .. math:: \tilde\pi_{ij} = \frac{1}{z_i}\exp\!\left(\frac{\pi_{ij}}{\sigma^2}\right),
@@ -45,6 +49,41 @@ def transition_matrix(graph, sigma=DEFAULT_SIGMA) -> sp.csr_matrix:
     scipy.sparse.csr_matrix, float64
         Same sparsity as ``graph``; every row with at least one neighbour sums to 1,
         a row without neighbours stays empty. ``graph`` is not modified.
+
+    Raises
+    ------
+    TypeError
+        If ``sigma`` is not a real number, or ``graph`` is not a sparse matrix or 2-D
+        numpy array of numbers.
+    ValueError
+        If ``sigma`` is not positive and finite, or ``graph`` is not square, is empty,
+        has an inconsistent sparse structure, or holds a non-finite value or one outside
+        [-1, 1] (beyond a float32 rounding margin of 1e-6).
+
+    Examples
+    --------
+    Cell 0 has neighbours 1 and 2 with similarities 0.3 and -0.2; with the default
+    sigma^2 = 0.1 almost all its probability goes to cell 1, since
+    e^{0.3/0.1} / (e^{0.3/0.1} + e^{-0.2/0.1}) = 1 / (1 + e^{-5}). Cell 2 has no neighbours.
+
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> from velograph import transition_matrix
+    >>> graph = sp.csr_matrix(np.array([[0.0, 0.3, -0.2],
+    ...                                 [0.5, 0.0, 0.5],
+    ...                                 [0.0, 0.0, 0.0]]))
+    >>> T = transition_matrix(graph)
+    >>> print(np.round(T.toarray(), 4))
+    [[0.     0.9933 0.0067]
+     [0.5    0.     0.5   ]
+     [0.     0.     0.    ]]
+    >>> print(np.round(np.asarray(T.sum(axis=1)).ravel(), 6))
+    [1. 1. 0.]
+
+    A large sigma tends to the uniform distribution over the neighbours:
+
+    >>> print(np.round(transition_matrix(graph, sigma=10.0)[0].toarray(), 4))
+    [[0.     0.5012 0.4988]]
     """
     sigma = positive_scalar(sigma, "sigma")
     T = square_sparse(graph, "graph", bounded=True)
