@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from . import display
 from ._pairs import neighbour_directions, row_of_each_entry
-from .diagnostics import rowwise_angle_degrees
+from .geometry import rowwise_angle_degrees, rowwise_cosine
 
 
 def _bounded_share(beyond, ambiguous, digits: int, what: str) -> float:
@@ -71,11 +71,6 @@ def opposite_sign_share(G1, G2, *, digits: int = 4) -> float:
 
 # ---------------------------------------------------------------------------------------------
 # Arrow fields
-
-
-#: Angle between row i of A and row i of B (two arrow fields), in degrees in [0, 180];
-#: 90 degrees or more means the two arrows of a cell point in opposite half-planes.
-angle_degrees = rowwise_angle_degrees
 
 
 def density_correction_difference(T, X_emb) -> np.ndarray:
@@ -164,7 +159,7 @@ def factor_effects(fields, *, factors=FLIP_FACTORS) -> list[tuple]:
             if combination[position] != values[0]:
                 continue
             partner = combination[:position] + (values[1],) + combination[position + 1:]
-            angles.append(angle_degrees(arrows, fields[partner]))
+            angles.append(rowwise_angle_degrees(arrows, fields[partner]))
         angles = np.concatenate(angles)
         angles = angles[np.isfinite(angles)]
         rows.append((factor, float(np.median(angles)), display.share_above(angles, 90.0)))
@@ -212,17 +207,9 @@ def cross_boundary_correctness(arrows, X_emb, clusters, neighbors, transitions=P
             into = rows[i][labels[rows[i]] == target]
             if len(into) == 0 or not np.isfinite(arrows[i]).all():
                 continue
-            per_cell.append(np.mean(angle_cosines(arrows[i], X_emb[into] - X_emb[i])))
+            per_cell.append(np.mean(rowwise_cosine(arrows[i], X_emb[into] - X_emb[i])))
         scores[(source, target)] = float(np.mean(per_cell)) if per_cell else float("nan")
     return scores
-
-
-def angle_cosines(vector, displacements) -> np.ndarray:
-    """Cosine between one vector and each row of ``displacements`` (NaN for a zero row or vector)."""
-    vector, displacements = np.asarray(vector, float), np.asarray(displacements, float)
-    norm = np.linalg.norm(displacements, axis=1) * np.linalg.norm(vector)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(norm > 0, displacements @ vector / norm, np.nan)
 
 
 def arrows_from_similarities(adata, graph, *, basis="umap", **embedding_options) -> np.ndarray:
@@ -308,20 +295,22 @@ def textbook_switch_fields(adata, *, basis="umap") -> dict:
     return fields
 
 
-#: The four readings of "the row pi_i" in r = median_i corr(pi_i, pi'_i): (rows of, entries compared).
+#: All four readings of "the row pi_i" in r = median_i corr(pi_i, pi'_i): (rows of, entries compared).
 #: The book's reading is the first (the blog's: transition probabilities, all N entries).
-READINGS = (("transition", "all"), ("transition", "neighbors"), ("graph", "all"), ("graph", "neighbors"))
+ALL_READINGS = (("transition", "all"), ("transition", "neighbors"), ("graph", "all"), ("graph", "neighbors"))
 
 
-def reconstructability_readings(adata, gene_sets, *, readings=READINGS) -> np.ndarray:
-    """r of each gene set under each reading: an array of shape (len(gene_sets), len(readings)).
+def reconstructability_table(adata, gene_sets, *, readings=ALL_READINGS) -> np.ndarray:
+    """r of each gene set under each reading, as a float64 array of shape (len(gene_sets), len(readings)).
+
+    The table form of :func:`velograph.tl.reconstructability_readings` (which returns nested lists).
 
     r = median_i corr(row i for all velocity genes, row i for the gene set), as
     :func:`velograph.tl.reconstructability` computes it, with rows of the default
     transition matrix (``"transition"``) or of the signed similarity graph
     (``"graph"``, what scVelo's ``vcorrcoef`` recipe compares), over all N entries
     (``"all"``) or the entries stored in either row (``"neighbors"``). Each graph is
-    computed once and read all four ways. Dimensionless, in [-1, 1].
+    computed once and read every way asked for. Dimensionless, in [-1, 1].
     """
     from velograph.tl import reconstructability_readings as scores
 
@@ -379,7 +368,7 @@ def rank_differences(fields, X_emb, clusters, neighbors, *, reference="scVelo", 
     for key, arrows in fields.items():
         if key == reference:
             continue
-        angles = angle_degrees(arrows, fields[reference])
+        angles = rowwise_angle_degrees(arrows, fields[reference])
         angles = angles[np.isfinite(angles)]
         median, turned = float(np.median(angles)), display.share_above(angles, 90.0)
         moved = cross_boundary_correctness(arrows, X_emb, clusters, neighbors, transitions)
@@ -435,11 +424,10 @@ def section_numbers(adata, *, sqrt_transform=None) -> dict:
         7: float(np.median(tl.transition_matrix(work).diagonal())),
         8: stable_share(graph.data, 0.0, side="below"),
         9: float(np.median(diagnostics.offdiagonal_row_sums(signed))),
-        10: float(np.nanmedian(diagnostics.rowwise_cosine(
-            mean_arrows, project_velocity(signed, umap, correction="uniform")))),
+        10: float(np.nanmedian(rowwise_cosine(mean_arrows, project_velocity(signed, umap, correction="uniform")))),
         11: float(np.median(np.linalg.norm(raw, axis=1) / np.linalg.norm(scaled, axis=1))),
-        12: float(np.nanmedian(diagnostics.rowwise_cosine(project_velocity(signed, pca, correction="mean")[:, :2],
-                                                          project_velocity(signed, pca[:, :2], correction="mean")))),
+        12: float(np.nanmedian(rowwise_cosine(project_velocity(signed, pca, correction="mean")[:, :2],
+                                              project_velocity(signed, pca[:, :2], correction="mean")))),
         13: int(tl.transition_matrix(work, basis="umap", use_negative_cosines=True).nnz),
     }
 

@@ -8,45 +8,44 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._pairs import row_of_each_entry
+from ._pairs import drop_diagonal, row_of_each_entry
 
 
-def row_entropy(T) -> np.ndarray:
-    """Shannon entropy -sum_j p_ij log p_ij of each row (nats), over its stored entries.
+def _without_diagonal(M, include_diagonal: bool) -> sp.csr_matrix:
+    """M as float64 CSR; with ``include_diagonal=False``, its stored diagonal entries dropped."""
+    if not isinstance(include_diagonal, bool):
+        raise TypeError(f"include_diagonal must be True or False, got {include_diagonal!r}")
+    M = sp.csr_matrix(M, dtype=np.float64)
+    return M if include_diagonal else drop_diagonal(M)[0]
 
-    A row spread evenly over n neighbours has entropy log n; a row on one neighbour, 0.
+
+def row_entropy(T, *, include_diagonal: bool = True) -> np.ndarray:
+    r"""Shannon entropy :math:`H_i = -\sum_j p_{ij}\log p_{ij}` of each row (nats), over its stored entries.
+
+    The entries are used as they are (not renormalised): pass a transition matrix, whose
+    rows sum to 1. A row spread evenly over n entries has entropy log n; a row on one
+    entry, 0; an empty row, 0. ``include_diagonal=False`` leaves out the stored
+    diagonal (the self-transition T_ii): the entropy over the neighbours only.
     """
-    T = sp.csr_matrix(T, dtype=np.float64)
+    T = _without_diagonal(T, include_diagonal)
     p = T.data
     terms = np.where(p > 0, -p * np.log(np.where(p > 0, p, 1.0)), 0.0)
     return np.bincount(row_of_each_entry(T), weights=terms, minlength=T.shape[0])
 
 
-def stored_per_row(M) -> np.ndarray:
-    """Number of stored entries in each row."""
-    return np.diff(sp.csr_matrix(M).indptr)
+def stored_per_row(M, *, include_diagonal: bool = True) -> np.ndarray:
+    """Number of stored entries in each row (explicit zeros included), an integer array.
+
+    ``include_diagonal=False`` does not count a stored diagonal entry: n_i, the number of
+    neighbours of cell i in a graph or transition matrix (a cell is never its own neighbour).
+    """
+    return np.diff(_without_diagonal(M, include_diagonal).indptr)
 
 
 def offdiagonal_row_sums(T) -> np.ndarray:
     """sum_{j != i} T_ij for every row i."""
     T = sp.csr_matrix(T, dtype=np.float64)
     return np.asarray(T.sum(axis=1)).ravel() - T.diagonal()
-
-
-def rowwise_cosine(A, B) -> np.ndarray:
-    """Cosine between row i of A and row i of B (e.g. two arrow fields); NaN where a row is zero or NaN."""
-    A, B = np.asarray(A, float), np.asarray(B, float)
-    norm = np.linalg.norm(A, axis=1) * np.linalg.norm(B, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(norm > 0, (A * B).sum(axis=1) / norm, np.nan)
-
-
-def rowwise_angle_degrees(A, B) -> np.ndarray:
-    """Angle between row i of A and row i of B, in degrees in [0, 180]: arccos of :func:`rowwise_cosine`.
-
-    NaN where either row is zero or NaN (no direction).
-    """
-    return np.degrees(np.arccos(np.clip(rowwise_cosine(A, B), -1.0, 1.0)))
 
 
 def edge_agreement(G1, G2) -> tuple[float, float]:

@@ -17,7 +17,8 @@ which one kind of information has been removed on purpose.
   arrows carried from one embedding to another by a local linear map
   (:func:`transport_arrows`), and how faithfully an arrow reflects the graph it was
   built from (:func:`arrow_fidelity`).
-* :func:`velocity_confidence` on any velocity array, for confidence under a null.
+* :func:`knn_velocity_correlation`: scVelo's velocity confidence on any velocity array,
+  for confidence under a null.
 
 Angles are in degrees; similarities, correlations, cosines and shares are dimensionless.
 Random draws come from ``numpy.random.default_rng(seed)`` with the seed given by the caller.
@@ -28,11 +29,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from velograph import project_velocity
+from velograph import project_velocity, row_correlations
 
 from ._pairs import row_of_each_entry
-from .diagnostics import rowwise_angle_degrees, rowwise_cosine
 from .display import share_above, share_below
+from .geometry import rowwise_angle_degrees, rowwise_cosine
 from .plotting import _axes
 
 NULL_KINDS = ("genes", "cells", "groups", "shared", "reversed")
@@ -121,18 +122,18 @@ def null_adata(adata, kind, *, rng=None, groups=None, xkey="Ms"):
 
 def null_draws(adata, kind, X_emb, *, n_draws=1, rng=None, groups=None) -> list:
     """``n_draws`` draws of a null: for each, the :func:`arrow_fields` on ``X_emb`` and the
-    :func:`velocity_confidence` of the null velocities (key ``"confidence"``).
+    :func:`knn_velocity_correlation` of the null velocities (key ``"confidence"``).
 
     Draws are taken one after another from ``rng``; the confidence uses the velocity genes
-    and the k nearest neighbours of :func:`knn_indices`.
+    and the k nearest neighbours of :func:`stored_knn_indices`.
     """
     genes = np.asarray(adata.var["velocity_genes"], dtype=bool)
-    neighbors = knn_indices(adata)
+    neighbors = stored_knn_indices(adata)
     out = []
     for _ in range(n_draws):
         null = null_adata(adata, kind, rng=rng, groups=groups)
         fields = arrow_fields(null, X_emb)
-        fields["confidence"] = velocity_confidence(np.asarray(null.layers["velocity"])[:, genes], neighbors)
+        fields["confidence"] = knn_velocity_correlation(np.asarray(null.layers["velocity"])[:, genes], neighbors)
         out.append(fields)
     return out
 
@@ -175,31 +176,23 @@ def arrow_fields(adata, X_emb) -> dict:
     }
 
 
-def cosines(A, B) -> np.ndarray:
-    """Cosine between row i of A and row i of B, clipped to [-1, 1]; NaN where either row is zero or not finite."""
-    return np.clip(rowwise_cosine(A, B), -1.0, 1.0)
-
-
-#: Angle between row i of A and row i of B, in degrees (0 = same direction, 180 = opposite).
-angles = rowwise_angle_degrees
-
-
 def agreement(reference, arrows) -> dict:
     """How far an arrow field agrees with a reference field, cell by cell.
 
     Returns ``within_90``: share of cells whose arrows are less than 90 degrees apart
     (cosine > 0; through :func:`velograph_book.display.share_above`, so a cosine within the
     rounding margin of 0 raises instead of flipping between computers); ``median_angle``
-    (degrees); ``length_ratio``: median arrow length over median reference length.
-    Cells where either arrow is undefined are left out.
+    (degrees, :func:`velograph_book.geometry.rowwise_angle_degrees`); ``length_ratio``:
+    median arrow length over median reference length. Cells where either arrow is
+    undefined are left out.
     """
-    c = cosines(reference, arrows)
+    c = rowwise_cosine(reference, arrows)
     ok = np.isfinite(c)
     length = np.linalg.norm(np.asarray(arrows, dtype=np.float64)[ok], axis=1)
     reference_length = np.linalg.norm(np.asarray(reference, dtype=np.float64)[ok], axis=1)
     return {
         "within_90": share_above(c[ok], 0.0),
-        "median_angle": float(np.median(np.degrees(np.arccos(c[ok])))),
+        "median_angle": float(np.median(rowwise_angle_degrees(reference, arrows)[ok])),
         "length_ratio": float(np.median(length) / np.median(reference_length)),
     }
 
@@ -230,10 +223,12 @@ def random_gene_sets(genes, size, n_sets, seed) -> list:
     return [list(rng.choice(genes, size=size, replace=False)) for _ in range(n_sets)]
 
 
-READINGS = (("transition", "all"), ("graph", "all"))
+#: The readings of "the row pi_i" the null of :func:`reconstructability_null` uses by default:
+#: (rows of, entries compared), over all N entries of the transition matrix and of the graph.
+NULL_READINGS = (("transition", "all"), ("graph", "all"))
 
 
-def reconstructability_null(adata, gene_set, random_sets, *, readings=READINGS) -> dict:
+def reconstructability_null(adata, gene_set, random_sets, *, readings=NULL_READINGS) -> dict:
     r"""r of ``gene_set`` and of every random set, for several readings of "the row", each graph computed once.
 
     r = median_i corr(pi_i, pi'_i) exactly as :func:`velograph.tl.reconstructability`:
@@ -381,15 +376,6 @@ def transport_arrows(T, X_from, X_to, arrows):
     return carried, r2
 
 
-def _rowwise_pearson(rows, a, b, n) -> np.ndarray:
-    m = np.bincount(rows, minlength=n).astype(np.float64)
-    s_a, s_b = np.bincount(rows, a, n), np.bincount(rows, b, n)
-    s_aa, s_bb, s_ab = np.bincount(rows, a * a, n), np.bincount(rows, b * b, n), np.bincount(rows, a * b, n)
-    var = (m * s_aa - s_a**2) * (m * s_bb - s_b**2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(var > 0, (m * s_ab - s_a * s_b) / np.sqrt(np.maximum(var, 0)), np.nan)
-
-
 def arrow_fidelity(graph, X_emb, arrows) -> np.ndarray:
     r"""How faithfully each drawn arrow reflects the velocity graph it was built from.
 
@@ -401,30 +387,43 @@ def arrow_fidelity(graph, X_emb, arrows) -> np.ndarray:
 
     1 means the arrow points most towards the neighbours the velocity favours most in gene
     space; 0, no relation; negative, the arrow favours the wrong neighbours. NaN for cells
-    with an undefined arrow or constant values. Dimensionless.
+    with an undefined arrow or constant values (to within the tolerance of
+    :func:`velograph.row_correlations`, which computes the correlation in two passes).
+    Dimensionless.
     """
     G = sp.csr_matrix(graph, dtype=np.float64)
     X_emb = np.asarray(X_emb, dtype=np.float64)
     arrows = np.asarray(arrows, dtype=np.float64)
     n = G.shape[0]
+    if X_emb.ndim != 2 or X_emb.shape[0] != n:
+        raise ValueError(f"X_emb must be an (n, d) array with n = {n} cells, got shape {X_emb.shape}")
+    if arrows.shape != X_emb.shape:
+        raise ValueError(f"arrows must have the shape of X_emb {X_emb.shape}, got {arrows.shape}")
+    G.sum_duplicates()  # one value per (cell, neighbour) pair
     rows = row_of_each_entry(G)
-    keep = rows != G.indices
-    rows, cols, values = rows[keep], G.indices[keep], G.data[keep]
-    d = X_emb[cols] - X_emb[rows]
-    length = np.linalg.norm(d, axis=1)
-    ok = length > 0
-    rows, cols, values, d, length = rows[ok], cols[ok], values[ok], d[ok], length[ok]
-    norm = np.linalg.norm(arrows, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        toward = (d * arrows[rows]).sum(axis=1) / (length * norm[rows])
-    return _rowwise_pearson(rows, values, toward, n)
+    cols = G.indices
+    toward = rowwise_cosine(arrows[rows], X_emb[cols] - X_emb[rows])
+    # Pairs without a direction (the diagonal, a neighbour at the cell's own position, an
+    # undefined arrow) are left out: the correlation runs over the remaining neighbours.
+    keep = (rows != cols) & np.isfinite(toward)
+    rows, cols = rows[keep], cols[keep]
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
+    similarity = sp.csr_matrix((G.data[keep], cols, indptr), shape=G.shape)
+    pointing = sp.csr_matrix((toward[keep], cols, indptr), shape=G.shape)
+    # Both matrices store exactly the same pairs (explicit zeros included), so over="neighbors"
+    # compares them over this cell's neighbours and nothing else.
+    return row_correlations(similarity, pointing, over="neighbors")
 
 
 # --------------------------------------------------------------------------- confidence
 
 
-def velocity_confidence(V, neighbors) -> np.ndarray:
-    r"""scVelo's velocity confidence for any velocity array: coherence with the neighbours' velocities.
+def knn_velocity_correlation(V, neighbors) -> np.ndarray:
+    r"""Mean Pearson correlation of each cell's velocity with its k nearest neighbours', clipped at 0.
+
+    scVelo's velocity-confidence formula on any velocity array and any kNN index array
+    (e.g. a null's velocities), where :func:`velograph.tl.velocity_confidence` reads an
+    AnnData.
 
     With u_i = (v_i - mean_g v_ig)/‖v_i - mean_g v_ig‖ (each cell's velocity centred over
     genes and scaled to length 1) and K_i the k nearest neighbours (``neighbors``, an
@@ -450,7 +449,7 @@ def velocity_confidence(V, neighbors) -> np.ndarray:
     return np.where(np.isnan(mean), np.nan, np.clip(mean, 0, None))
 
 
-def knn_indices(adata) -> np.ndarray:
+def stored_knn_indices(adata) -> np.ndarray:
     """The (n, k) nearest-neighbour indices scVelo reads from ``obsp['distances']`` (k = 29 for 30 neighbours).
 
     Read through :func:`velograph.tl.neighborhoods` without recursion: the kNN of each cell,
@@ -462,7 +461,7 @@ def knn_indices(adata) -> np.ndarray:
     counts = np.diff(pattern.indptr)
     if counts.size and counts.min() != counts.max():
         raise ValueError(f"cells have between {counts.min()} and {counts.max()} neighbours in obsp['distances']; "
-                         "knn_indices needs the same number for every cell")
+                         "stored_knn_indices needs the same number for every cell")
     return pattern.indices.reshape(pattern.shape[0], -1).astype(np.int64)
 
 

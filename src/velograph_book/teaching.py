@@ -16,6 +16,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._pairs import drop_diagonal, row_of_each_entry
+from .diagnostics import row_entropy
+from .geometry import rowwise_angle_degrees
 from .plotting import _axes
 
 # --------------------------------------------------------------------------------------
@@ -30,53 +32,6 @@ def _offdiagonal_csr(M) -> sp.csr_matrix:
     return M
 
 
-def neighbor_counts(M) -> np.ndarray:
-    """n_i: the number of stored off-diagonal entries (neighbours) of each row of M (an integer array)."""
-    return np.diff(_offdiagonal_csr(M).indptr)
-
-
-# --------------------------------------------------------------------------------------
-# angles
-
-
-def angle_deg(a, b) -> np.ndarray | float:
-    r"""Unsigned angle between vectors, in degrees (0 = same direction, 180 = opposite).
-
-    .. math:: \theta = \arccos\frac{a\cdot b}{\|a\|\,\|b\|}
-              = 2\arctan\frac{\|\hat a - \hat b\|}{\|\hat a + \hat b\|}
-
-    (computed with the second form, which stays accurate near 0 and 180 degrees).
-    ``a`` and ``b`` are two vectors, or two (m, d) arrays compared row by row (a 1-D
-    ``b`` is compared with every row of ``a``). NaN where a vector is zero.
-    """
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    single = a.ndim == 1 and b.ndim == 1
-    a2, b2 = np.atleast_2d(a), np.atleast_2d(b)
-    na, nb = np.linalg.norm(a2, axis=1, keepdims=True), np.linalg.norm(b2, axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ua, ub = a2 / na, b2 / nb
-        out = np.degrees(2 * np.arctan2(np.linalg.norm(ua - ub, axis=1), np.linalg.norm(ua + ub, axis=1)))
-    out = np.where((na[:, 0] > 0) & (nb[:, 0] > 0), out, np.nan)
-    return float(out[0]) if single else out
-
-
-def signed_angle_deg(nu, reference) -> np.ndarray:
-    r"""Signed angle from ``reference`` to each 2-D arrow in ``nu``, in degrees, in (-180, 180].
-
-    Counter-clockwise is positive: with ``reference`` = up (0, 1), an arrow that
-    leans left has a positive angle, one that leans right a negative angle.
-    ``nu`` is (m, 2) (or one 2-vector); NaN for a zero arrow.
-    """
-    nu = np.atleast_2d(np.asarray(nu, float))
-    ref = np.asarray(reference, float)
-    cross = ref[0] * nu[:, 1] - ref[1] * nu[:, 0]
-    dot = nu @ ref
-    out = np.degrees(np.arctan2(cross, dot))
-    out[out == -180.0] = 180.0
-    out[np.linalg.norm(nu, axis=1) == 0] = np.nan
-    return out
-
-
 # --------------------------------------------------------------------------------------
 # section B: how peaked is a row?
 
@@ -89,7 +44,8 @@ def effective_neighbors(T, kind="entropy") -> np.ndarray:
     * ``kind="participation"``: :math:`1/\sum_j \tilde\pi_{ij}^2` (the inverse participation ratio).
 
     Both equal n_i for a uniform row over n_i neighbours and 1 for a row on a single
-    neighbour; compare them with :func:`neighbor_counts`. Sums run over the stored
+    neighbour; compare them with
+    ``velograph_book.diagnostics.stored_per_row(T, include_diagonal=False)``. Sums run over the stored
     off-diagonal entries; rows must sum to 1 (they are renormalised if not). Empty rows: NaN.
     """
     if kind not in ("entropy", "participation"):
@@ -103,8 +59,9 @@ def effective_neighbors(T, kind="entropy") -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         p = T.data / total[rows]
         if kind == "entropy":
-            terms = np.where(p > 0, -p * np.log(np.where(p > 0, p, 1.0)), 0.0)
-            out = np.exp(np.bincount(rows, weights=terms, minlength=n))
+            # the entropy of the renormalised rows, by the book's one entropy function
+            P = sp.csr_matrix((p, T.indices, T.indptr), shape=T.shape)
+            out = np.exp(row_entropy(P, include_diagonal=False))
         else:
             out = 1.0 / np.bincount(rows, weights=p**2, minlength=n)
     out[total <= 0] = np.nan
@@ -264,7 +221,7 @@ def plot_gene_space(delta, v, *, labels=(r"$\delta_{ij} = s_j - s_i$", r"$v_i$")
     ax3.set_xlabel("gene 1")
     ax3.set_ylabel("gene 2")
     ax3.set_zlabel("gene 3")
-    ax3.set_title(f"In gene space: {angle_deg(delta, v):.1f}° apart")
+    ax3.set_title(f"In gene space: {rowwise_angle_degrees(delta, v):.1f}° apart")
     ax3.legend(loc="upper left", fontsize=8)
     ax = _axes(fig.add_subplot(1, 2, 2))
     genes = np.arange(len(delta))

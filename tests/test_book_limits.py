@@ -6,6 +6,7 @@ import scipy.sparse as sp
 
 import velograph as vg
 from velograph_book import display, limits
+from velograph_book.geometry import rowwise_cosine
 
 from _ci import require_module
 
@@ -104,14 +105,6 @@ def test_null_velocities_errors(call, message):
 
 
 # ----------------------------------------------------------------------------- arrow comparisons
-
-
-def test_cosines_and_angles_in_closed_form():
-    A = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 0.0]])
-    B = np.array([[0.0, 2.0], [-3.0, 0.0], [1.0, 1.0], [1.0, 0.0]])
-    assert np.allclose(limits.cosines(A, B)[:3], [0.0, -1.0, np.sqrt(0.5)])
-    assert np.allclose(limits.angles(A, B)[:3], [90.0, 180.0, 45.0])
-    assert np.isnan(limits.angles(A, B)[3])  # a zero arrow has no direction
 
 
 def test_agreement_in_closed_form():
@@ -231,27 +224,56 @@ def test_arrow_fidelity_in_closed_form():
     assert np.isnan(limits.arrow_fidelity(G, X, arrow)[1])  # no neighbours
 
 
+def test_arrow_fidelity_is_the_two_pass_pearson_on_nearly_constant_similarities():
+    # Similarities 0.5 + 1e-9 x: the one-pass m S_aa - S_a^2 cancels every digit of the 3e-18 variance
+    # (NaN or noise); the two-pass correlation of velograph.row_correlations keeps it.
+    directions = [0, 60, 120, 180]
+    x = np.array([1.0, 0.0, 0.0, 0.0])
+    towards = np.cos(np.radians(directions))
+    X, G = star(directions, values=0.5 + 1e-9 * x)
+    arrow = np.array([[1.0, 0.0]] + [[0.0, 0.0]] * 4)
+    expected = 1 / np.sqrt(1.875)  # corr(x, towards): cov 1, variances 0.75 and 2.5
+    assert np.corrcoef(x, towards)[0, 1] == pytest.approx(expected, abs=1e-15)
+    assert limits.arrow_fidelity(G, X, arrow)[0] == pytest.approx(expected, abs=1e-6)
+    # exactly constant similarities have no correlation
+    X, G = star(directions, values=np.full(4, 0.1))
+    assert np.isnan(limits.arrow_fidelity(G, X, arrow)[0])
+
+
+def test_arrow_fidelity_leaves_out_pairs_without_a_direction():
+    # neighbour 5 sits on the cell itself and the diagonal is stored: neither has a direction
+    directions = [0, 90, 180]
+    towards = np.cos(np.radians(directions))
+    X, G = star(directions, values=towards, n_extra=1)
+    G = G.tolil()
+    G[0, 0], G[0, 4] = 0.7, -5.0
+    arrow = np.array([[2.0, 0.0]] + [[0.0, 0.0]] * 4)
+    assert limits.arrow_fidelity(G.tocsr(), X, arrow)[0] == pytest.approx(1.0, abs=1e-15)
+    with pytest.raises(ValueError, match="arrows must have the shape"):
+        limits.arrow_fidelity(G.tocsr(), X, arrow[:3])
+
+
 # ----------------------------------------------------------------------------- confidence
 
 
-def test_velocity_confidence_in_closed_form():
+def test_knn_velocity_correlation_in_closed_form():
     V = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [-1.0, 0.0, 1.0]])
     neighbours = np.array([[1], [0], [0]])
-    assert np.allclose(limits.velocity_confidence(V, neighbours), [1.0, 1.0, 0.0])  # -1 is clipped to 0
-    assert np.allclose(limits.velocity_confidence(-V, neighbours), limits.velocity_confidence(V, neighbours))
-    assert np.allclose(limits.velocity_confidence(np.ones((3, 1)) * [1.0, 2.0, 4.0], neighbours), 1.0)
-    assert np.isnan(limits.velocity_confidence(np.array([[1.0, 1.0], [1.0, 2.0]]), np.array([[1], [0]]))).all()
+    assert np.allclose(limits.knn_velocity_correlation(V, neighbours), [1.0, 1.0, 0.0])  # -1 is clipped to 0
+    assert np.allclose(limits.knn_velocity_correlation(-V, neighbours), limits.knn_velocity_correlation(V, neighbours))
+    assert np.allclose(limits.knn_velocity_correlation(np.ones((3, 1)) * [1.0, 2.0, 4.0], neighbours), 1.0)
+    assert np.isnan(limits.knn_velocity_correlation(np.array([[1.0, 1.0], [1.0, 2.0]]), np.array([[1], [0]]))).all()
     with pytest.raises(ValueError, match="index array"):
-        limits.velocity_confidence(V, np.array([0, 1, 2]))
+        limits.knn_velocity_correlation(V, np.array([0, 1, 2]))
 
 
-def test_velocity_confidence_equals_tl():
+def test_knn_velocity_correlation_equals_tl_velocity_confidence():
     vtl = require_module("velograph.tl")
     adata = synthetic_adata(seed=1)
     vtl.velocity_graph(adata)
     vtl.velocity_confidence(adata)
     genes = adata.var["velocity_genes"].to_numpy()
-    ours = limits.velocity_confidence(adata.layers["velocity"][:, genes], limits.knn_indices(adata))
+    ours = limits.knn_velocity_correlation(adata.layers["velocity"][:, genes], limits.stored_knn_indices(adata))
     assert np.allclose(ours, adata.obs["velocity_confidence"], atol=1e-6)
 
 
@@ -289,7 +311,7 @@ def test_reversed_velocities_reverse_every_arrow():
     umap = adata.obsm["X_umap"]
     real = limits.arrow_fields(limits.with_velocity(adata), umap)["scvelo"]
     draw = limits.null_draws(adata, "reversed", umap)[0]
-    assert np.allclose(limits.cosines(real, draw["scvelo"]), -1)
+    assert np.allclose(rowwise_cosine(real, draw["scvelo"]), -1)
     assert len(limits.null_draws(adata, "cells", umap, n_draws=2, rng=np.random.default_rng(0))) == 2
 
 

@@ -35,22 +35,31 @@ def test_row_entropy_ignores_stored_zeros_and_accepts_dense():
 def test_stored_per_row_counts_stored_entries_including_zeros():
     M = sp.csr_matrix((np.array([1.0, 0.0, 2.0]), [0, 2, 1], [0, 2, 2, 3]), shape=(3, 3))
     np.testing.assert_array_equal(dg.stored_per_row(M), [2, 0, 1])
+    np.testing.assert_array_equal(dg.stored_per_row(M.toarray()), [1, 0, 1])  # a dense 0 is not stored
+
+
+def test_stored_per_row_without_the_diagonal_counts_neighbours():
+    # stored: (0,0) (0,1) | (1,0) (1,1)=0 (1,2) | nothing; the diagonal, stored zero included, is no neighbour
+    M = sp.csr_matrix((np.array([0.5, 1.0, 1.0, 0.0, 1.0]), [0, 1, 0, 1, 2], [0, 2, 5, 5]), shape=(3, 3))
+    np.testing.assert_array_equal(dg.stored_per_row(M, include_diagonal=False), [1, 2, 0])
+    np.testing.assert_array_equal(dg.stored_per_row(M, include_diagonal=True), [2, 3, 0])
+    with pytest.raises(TypeError, match="include_diagonal"):
+        dg.stored_per_row(M, include_diagonal="no")
+
+
+def test_row_entropy_with_and_without_the_diagonal():
+    # row 0: T_00 = 0.5, T_01 = T_02 = 0.25: -0.5 log 0.5 - 2 * 0.25 log 0.25 = 1.5 log 2 with the
+    # diagonal, 0.5 log 4 = log 2 without it (the entries are not renormalised)
+    T = sp.csr_matrix((np.array([0.5, 0.25, 0.25]), [0, 1, 2], [0, 3, 3, 3]), shape=(3, 3))
+    assert dg.row_entropy(T)[0] == pytest.approx(1.5 * np.log(2), abs=1e-15)
+    assert dg.row_entropy(T, include_diagonal=False)[0] == pytest.approx(np.log(2), abs=1e-15)
+    assert T.nnz == 3 and T[0, 0] == 0.5  # the input is not modified
 
 
 def test_offdiagonal_row_sums():
     T = np.array([[0.5, 0.2, 0.3], [0.0, 0.1, 0.9], [0.4, 0.6, 0.0]])
     np.testing.assert_allclose(dg.offdiagonal_row_sums(sp.csr_matrix(T)), [0.5, 0.9, 1.0], atol=1e-15)
     np.testing.assert_allclose(dg.offdiagonal_row_sums(T), [0.5, 0.9, 1.0], atol=1e-15)
-
-
-def test_rowwise_cosine():
-    A = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0], [3.0, 4.0], [0.01, 0.0]])
-    B = np.array([[0.0, 2.0], [2.0, 2.0], [1.0, 0.0], [-6.0, -8.0], [0.02, 0.02]])
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # NaN by design, not a numpy warning
-        out = dg.rowwise_cosine(A, B)
-    np.testing.assert_allclose(out[[0, 1, 3, 4]], [0.0, 1.0, -1.0, 1 / np.sqrt(2)], atol=1e-15)
-    assert np.isnan(out[2])  # a zero arrow has no direction
 
 
 def test_edge_agreement():

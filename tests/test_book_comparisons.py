@@ -5,6 +5,7 @@ import pytest
 import scipy.sparse as sp
 
 from velograph_book import comparisons, display
+from velograph_book.geometry import rowwise_angle_degrees
 
 
 @pytest.fixture
@@ -47,14 +48,6 @@ def test_opposite_sign_share_on_stored_entries(margin):
 
 # ---------------------------------------------------------------------------------------------
 # arrow fields
-
-
-def test_angle_degrees_closed_form():
-    A = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
-    B = np.array([[2.0, 0.0], [0.0, 3.0], [-1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
-    angles = comparisons.angle_degrees(A, B)
-    assert np.allclose(angles[:4], [0.0, 90.0, 180.0, 45.0])
-    assert np.isnan(angles[4])  # a zero arrow has no direction
 
 
 def test_density_correction_difference_closed_form():
@@ -178,7 +171,7 @@ def test_self_transitions_rescale_rows_but_keep_directions(tiny):
     # the projection is linear in the row, so dropping it only rescales the arrow
     default = comparisons.scvelo_arrows(tiny)
     without = comparisons.scvelo_arrows(tiny, self_transitions=False)
-    assert np.nanmax(comparisons.angle_degrees(default, without)) < 1e-4
+    assert np.nanmax(rowwise_angle_degrees(default, without)) < 1e-4
     assert not np.allclose(default, without)
 
 
@@ -198,17 +191,18 @@ def test_textbook_switch_fields_keys_and_invariants(tiny, margin):
     fields = comparisons.textbook_switch_fields(tiny)
     assert set(fields) == {"scVelo", *[k for k in comparisons.SWITCH_LABELS if k != "17"]}
     assert np.allclose(fields["scVelo"], comparisons.scvelo_arrows(tiny))
-    assert np.nanmax(comparisons.angle_degrees(fields["15"], fields["scVelo"])) < 1e-2  # float64 vs float32
-    assert np.nanmax(comparisons.angle_degrees(fields["7"], fields["scVelo"])) < 1e-4
+    assert np.nanmax(rowwise_angle_degrees(fields["15"], fields["scVelo"])) < 1e-2  # float64 vs float32
+    assert np.nanmax(rowwise_angle_degrees(fields["7"], fields["scVelo"])) < 1e-4
 
 
-def test_reconstructability_readings_match_tl(tiny):
+def test_reconstructability_table_matches_tl(tiny):
     import velograph.tl as vtl
 
     genes = list(tiny.var_names[:6])
-    readings = comparisons.reconstructability_readings(tiny, [genes])
-    for m, (matrix, over) in enumerate(comparisons.READINGS):
-        assert abs(readings[0, m] - vtl.reconstructability(tiny, genes, matrix=matrix, over=over)) < 1e-6
+    table = comparisons.reconstructability_table(tiny, [genes, list(tiny.var_names[3:9])])
+    assert table.shape == (2, len(comparisons.ALL_READINGS)) and table.dtype == np.float64
+    for m, (matrix, over) in enumerate(comparisons.ALL_READINGS):
+        assert abs(table[0, m] - vtl.reconstructability(tiny, genes, matrix=matrix, over=over)) < 1e-6
 
 
 def test_section_numbers_default_graph(tiny, margin):

@@ -9,24 +9,6 @@ from velograph_book import teaching
 from velograph_book.toy import one_row_matrix
 
 
-def test_angles_closed_form():
-    assert teaching.angle_deg([1, 0], [0, 1]) == pytest.approx(90)
-    assert teaching.angle_deg([1, 1], [2, 2]) == pytest.approx(0, abs=1e-6)
-    assert teaching.angle_deg([1, 0, 0], [-1, 0, 0]) == pytest.approx(180)
-    # the blog's vectors: arccos(0.981572...)
-    delta, v = np.array([1.5, -1.0, 0.5]), np.array([1.2, -0.5, 0.3])
-    assert teaching.angle_deg(delta, v) == pytest.approx(np.degrees(np.arccos(2.45 / np.sqrt(3.5 * 1.78))))
-    rows = teaching.angle_deg(np.array([[1, 0], [0, 0]]), [1, 0])
-    assert rows[0] == pytest.approx(0) and np.isnan(rows[1])
-
-
-def test_signed_angle_sign_convention():
-    up = [0, 1]
-    out = teaching.signed_angle_deg([[-1, 1], [1, 1], [0, -1], [0, 0]], up)
-    assert out[:3] == pytest.approx([45, -45, 180])
-    assert np.isnan(out[3])
-
-
 @pytest.mark.parametrize("k", [2, 3, 4, 11, 40])
 def test_one_hot_correlation_matches_numpy(k):
     a, b = np.zeros(k), np.zeros(k)
@@ -55,16 +37,20 @@ def test_effective_neighbors_uniform_one_hot_and_two_point():
     assert teaching.effective_neighbors(skew, "participation")[0] == pytest.approx(1.6)
 
 
+def test_effective_neighbors_leave_out_the_diagonal_and_renormalise():
+    # row 0: T_00 = 0.5 (a self-transition, never a neighbour) and 0.25, 0.25 on two neighbours:
+    # over the neighbours, renormalised, the row is uniform over 2.
+    T = sp.csr_matrix((np.array([0.5, 0.25, 0.25, 1.0, 1.0]), [0, 1, 2, 0, 0], [0, 3, 4, 5]), shape=(3, 3))
+    for kind in ("entropy", "participation"):
+        assert teaching.effective_neighbors(T, kind)[0] == pytest.approx(2.0, abs=1e-15)
+        assert teaching.effective_neighbors(T, kind)[1:] == pytest.approx([1.0, 1.0], abs=1e-15)
+
+
 def test_effective_neighbors_rejects_bad_input():
     with pytest.raises(ValueError, match="kind"):
         teaching.effective_neighbors(sp.eye(3), kind="gini")
     with pytest.raises(ValueError, match="non-negative"):
         teaching.effective_neighbors(one_row_matrix([1.5, -0.5], columns=[1, 2], n_cells=3))
-
-
-def test_neighbor_counts_ignore_the_diagonal():
-    M = sp.csr_matrix(np.array([[0.5, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 0.0, 0.0]]))
-    assert teaching.neighbor_counts(M).tolist() == [1, 2, 0]
 
 
 def test_row_spread_is_population_std():
