@@ -381,3 +381,11 @@ def test_loader_rejects_a_changed_simulator(monkeypatch):
 def test_loader_names_bad_arguments(options, error, message):
     with pytest.raises(error, match=message):
         load_ground_truth(**options)
+
+
+def test_a_callable_density_is_recorded_but_cannot_be_replayed():
+    a = simulate(50, seed=0, density=lambda t: 1 + t)
+    assert a.uns["simulation"]["density"].startswith("<function")
+    with pytest.raises(ValueError, match="cannot be replayed"):
+        simulation.simulate_options(a.uns["simulation"])
+    assert simulation.simulate_options(simulate(50, seed=0).uns["simulation"])["density"] is None

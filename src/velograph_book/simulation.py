@@ -375,7 +375,9 @@ def prepare(adata, *, n_pcs: int = 30, n_neighbors: int = 30, min_shared_counts:
     out = adata.copy()
     out.X = out.layers["spliced"].copy()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning, UserWarning))
+        # scVelo 0.3.4 and scanpy trip numpy/pandas deprecations; the results are unaffected
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
         scv.pp.filter_and_normalize(out, min_shared_counts=min_shared_counts)
         sc.pp.log1p(out)
         if out.n_vars > n_top_genes:
@@ -448,6 +450,11 @@ def true_embedding_direction(adata, basis: str = "umap", *, method: str = "laten
     the chain would draw if the velocity estimate were perfect, with its sigma and
     density correction; normalised to length 1. The comparison of an estimated
     arrow against it isolates the error of the velocity estimate.
+
+    Why no exact linear map for PCA: the recipe's PCA is of log1p of size-normalised
+    counts, so d(PC)/dt = PCs^T (c ds/dt / (1 + c s)) depends on each cell's
+    normalisation c and on noise-free s in the log's argument; the slope along latent
+    time treats PCA and UMAP alike and needs neither.
 
     ``components``: the number of leading embedding components to use (default: all).
     ``adata`` is not modified.
@@ -530,8 +537,14 @@ def ground_truth_file(scenario: str, seed: int) -> str:
 def simulate_options(params) -> dict:
     """The keyword arguments of :func:`simulate` recorded in ``uns['simulation']`` (seed included)."""
     options = {key: params[key] for key in SIMULATE_OPTIONS}
-    options["density"] = None if isinstance(options["density"], str) and options["density"] == "uniform" \
-        else float(options["density"])
+    density = options["density"]
+    if isinstance(density, str):
+        if density != "uniform":
+            raise ValueError(f"a simulation with a callable density ({density}) cannot be replayed from its record; "
+                             "pass the function to simulate() again")
+        options["density"] = None
+    else:
+        options["density"] = float(density)
     for key in ("n_cells", "n_trunk_drivers", "n_fate_drivers"):
         options[key] = int(options[key])
     for key in ("kinetics", "noise"):
