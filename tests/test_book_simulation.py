@@ -389,3 +389,10 @@ def test_a_callable_density_is_recorded_but_cannot_be_replayed():
     with pytest.raises(ValueError, match="cannot be replayed"):
         simulation.simulate_options(a.uns["simulation"])
     assert simulation.simulate_options(simulate(50, seed=0).uns["simulation"])["density"] is None
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    result = doctest.testmod(simulation, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 3 and result.failed == 0
