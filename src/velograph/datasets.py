@@ -6,14 +6,20 @@ GEO GSE132188), 3,696 cells x 2,000 genes, 10x Chromium, spliced and unspliced c
 the dataset of scVelo's tutorials (``scv.datasets.pancreas()``), same cells and
 cluster labels. Obtained from the R package SuperCell (GfellerLab/SuperCell, commit
 5de820e93ba4, ``data/pancreas.rda``; the package is GPL-3, the counts are the authors'
-public GEO deposit) and converted with ``make_pancreas.py`` (see the README).
+public GEO deposit) and converted with ``tools/make_pancreas.py``. Provenance and
+licence: ``data/README.md`` beside the file (the counts are not under velograph's BSD-3).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from anndata import AnnData
 
 PANCREAS_SHA256 = "895c6f900aee83e571687515d9c22c46591e2cf45cf3e1ca96f86003eeed3df0"
 REQUIRED_LAYERS = ("spliced", "unspliced")
@@ -23,10 +29,48 @@ def _shipped(name: str) -> Path:
     return Path(str(resources.files("velograph") / "data" / name))
 
 
-def read_velocity_h5ad(path) -> anndata.AnnData:  # noqa: F821
+def read_velocity_h5ad(path: str | os.PathLike) -> AnnData:
     """Read an .h5ad with spliced/unspliced layers; clear errors for a missing, corrupt or incomplete file.
 
-    Sets ``X`` to a copy of the spliced counts when the file stores no ``X``.
+    Parameters
+    ----------
+    path : str or path-like
+        The .h5ad file.
+
+    Returns
+    -------
+    anndata.AnnData
+        The file's contents, with ``X`` set to a copy of the spliced counts when the file
+        stores no ``X`` (or one of another shape).
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at ``path``.
+    ValueError
+        If the file is not a readable .h5ad (truncated or corrupt), or has no
+        ``layers['spliced']`` or ``layers['unspliced']``.
+
+    Examples
+    --------
+    >>> import pathlib
+    >>> import tempfile
+    >>> import anndata as ad
+    >>> import numpy as np
+    >>> from velograph.datasets import read_velocity_h5ad
+    >>> counts = np.arange(6, dtype=np.int32).reshape(3, 2)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "tiny.h5ad"
+    ...     ad.AnnData(shape=(3, 2), layers={"spliced": counts, "unspliced": counts // 2}).write_h5ad(path)
+    ...     adata = read_velocity_h5ad(path)
+    >>> print(adata.X)
+    [[0 1]
+     [2 3]
+     [4 5]]
+    >>> read_velocity_h5ad("no/such/file.h5ad")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: data file not found: no/such/file.h5ad
     """
     import anndata as ad
     import numpy as np
@@ -48,20 +92,88 @@ def read_velocity_h5ad(path) -> anndata.AnnData:  # noqa: F821
 
 
 def verify_checksum(path: Path, expected: str, remedy: str) -> None:
-    """Raise ValueError when the file's sha256 differs from the recorded one (any changed byte)."""
+    """Raise ValueError when the file's sha256 differs from the recorded one (any changed byte).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file to check (read whole).
+    expected : str
+        The recorded sha256, as 64 lowercase hexadecimal digits.
+    remedy : str
+        What the reader should do about a mismatch; appended to the error message.
+
+    Returns
+    -------
+    None
+        When the digests agree.
+
+    Raises
+    ------
+    ValueError
+        If the file's sha256 differs from ``expected``; the message gives both digests
+        and ``remedy``.
+
+    Examples
+    --------
+    >>> import hashlib
+    >>> import pathlib
+    >>> import tempfile
+    >>> from velograph.datasets import verify_checksum
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "data.txt"
+    ...     _ = path.write_bytes(b"velocity")
+    ...     recorded = hashlib.sha256(b"velocity").hexdigest()
+    ...     verify_checksum(path, recorded, "Download it again.")  # silent: the same bytes
+    ...     _ = path.write_bytes(b"Velocity")
+    ...     verify_checksum(path, recorded, "Download it again.")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: .../data.txt is corrupt or was modified: its sha256 ... differs from the recorded ... Download it again.
+    """
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != expected:
         raise ValueError(f"{path} is corrupt or was modified: its sha256 {digest} differs from the recorded "
                          f"{expected}. {remedy}")
 
 
-def pancreas(path=None, *, verify=True):
+def pancreas(path: str | os.PathLike | None = None, *, verify: bool = True) -> AnnData:
     """The shipped pancreas dataset (see the module docstring): an AnnData, read offline.
 
-    ``layers['spliced']``, ``layers['unspliced']`` (int32 counts), ``X`` = spliced,
-    ``obs['clusters']`` (8 cell types), ``obs['clusters_coarse']``, ``obs['S_score']``,
-    ``obs['G2M_score']``. ``path`` reads another copy of the same file; ``verify``
-    checks the file's sha256 against the shipped one first.
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Read another copy of the same file instead of the shipped one.
+    verify : bool
+        Check the file's sha256 against the shipped one first.
+
+    Returns
+    -------
+    anndata.AnnData
+        3,696 cells x 2,000 genes: ``layers['spliced']``, ``layers['unspliced']`` (int32
+        counts), ``X`` = spliced, ``obs['clusters']`` (8 cell types),
+        ``obs['clusters_coarse']``, ``obs['S_score']``, ``obs['G2M_score']``. A new object
+        on every call.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file is missing.
+    ValueError
+        If ``verify`` and its sha256 differs from the shipped one, or the file is not a
+        readable .h5ad with spliced and unspliced layers.
+
+    Examples
+    --------
+    >>> from velograph.datasets import pancreas
+    >>> adata = pancreas()
+    >>> adata.shape
+    (3696, 2000)
+    >>> sorted(adata.layers)
+    ['spliced', 'unspliced']
+    >>> list(adata.obs["clusters"].cat.categories)  # doctest: +NORMALIZE_WHITESPACE
+    ['Ductal', 'Ngn3 low EP', 'Ngn3 high EP', 'Pre-endocrine', 'Beta', 'Alpha', 'Delta',
+     'Epsilon']
     """
     target = Path(path) if path is not None else _shipped("pancreas.h5ad")
     if verify and target.is_file():
@@ -70,10 +182,38 @@ def pancreas(path=None, *, verify=True):
     return read_velocity_h5ad(target)
 
 
-def scvelo_dataset(name: str):
+def scvelo_dataset(name: str) -> AnnData:
     """scVelo's full datasets (e.g. 'pancreas', 'dentategyrus'): downloaded by scVelo, so they need a network.
 
     Not used by the book or the tests, which run offline on :func:`pancreas`.
+
+    Parameters
+    ----------
+    name : str
+        The name of a loader in ``scvelo.datasets``.
+
+    Returns
+    -------
+    anndata.AnnData
+        What ``scvelo.datasets.<name>()`` returns.
+
+    Raises
+    ------
+    ValueError
+        If ``scvelo.datasets`` has no loader ``name``.
+    ConnectionError
+        If the loader fails (it downloads its data).
+    ImportError
+        If scVelo is not installed (``pip install velograph[scvelo]``).
+
+    Examples
+    --------
+    >>> from velograph.datasets import scvelo_dataset
+    >>> adata = scvelo_dataset("dentategyrus")  # doctest: +SKIP
+    >>> scvelo_dataset("no_such_dataset")
+    Traceback (most recent call last):
+    ...
+    ValueError: scvelo.datasets has no dataset 'no_such_dataset'
     """
     import scvelo as scv
 
