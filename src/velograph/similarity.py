@@ -13,19 +13,49 @@ All three are dimensionless and lie in [-1, 1].
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 from ._checks import as_float_matrix
 
 
-def sign_sqrt(x):
+def sign_sqrt(x: ArrayLike) -> np.ndarray | np.float64:
     """Variance-stabilising transform sign(x) * sqrt(abs(x)), elementwise.
 
     It keeps each sign and shrinks large magnitudes, so one gene with a large
     change no longer dominates the angle. Note that ‖sign_sqrt(x)‖² = Σ_g abs(x_g):
     the squared Euclidean norm of the transformed vector is the L1 norm of x.
-    Accepts a number or an array of any shape (integers and float16/32 are
-    converted); NaN stays NaN. Returns a new float64 array; ``x`` is not modified.
+
+    Parameters
+    ----------
+    x : array_like
+        A number or an array of any shape (integers, booleans and float16/32 are
+        converted); NaN stays NaN. Not modified.
+
+    Returns
+    -------
+    numpy.ndarray or numpy.float64
+        A new float64 array of the shape of ``x`` (a numpy.float64 for a number), in
+        the square root of the units of x.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` does not hold real numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from velograph import sign_sqrt
+    >>> print(sign_sqrt([-4.0, 0.0, 2.25, 9]))
+    [-2.   0.   1.5  3. ]
+    >>> x = np.array([3.0, -4.0])
+    >>> print(np.sum(sign_sqrt(x) ** 2), np.sum(np.abs(x)))
+    7.0 7.0
     """
     arr = np.asarray(x)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
@@ -60,14 +90,39 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.clip(a @ b / norm, -1.0, 1.0)) if norm > 0 else 0.0
 
 
-def cosine_similarity(a, b) -> float:
+def cosine_similarity(a: ArrayLike, b: ArrayLike) -> float:
     """Cosine of the angle between a and b: a·b / (‖a‖ ‖b‖), in [-1, 1].
 
-    ``a`` and ``b`` are 1-D, of equal length, finite (integers, float16/32 and
-    lists are converted to float64). Returns 0.0 when either vector is zero (the
-    angle is undefined). Each vector is rescaled by a power of two before the norms,
-    so any finite scale works (1e-300 and 1e300 included) and the result stays in
-    [-1, 1]. Neither input is modified.
+    Each vector is rescaled by a power of two before the norms, so any finite scale
+    works (1e-300 and 1e300 included) and the result stays in [-1, 1].
+
+    Parameters
+    ----------
+    a, b : array_like, shape (m,)
+        1-D, of equal length, finite (integers, float16/32 and lists are converted to
+        float64). Neither input is modified.
+
+    Returns
+    -------
+    float
+        The cosine (dimensionless), in [-1, 1]; 0.0 when either vector is zero (the
+        angle is undefined).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If either input is not a finite, non-empty 1-D array of real numbers, or their
+        lengths differ.
+
+    Examples
+    --------
+    >>> from velograph import cosine_similarity
+    >>> print(f"{cosine_similarity([1.0, 0.0], [1.0, 1.0]):.4f}")
+    0.7071
+    >>> print(f"{cosine_similarity([1e-300, 0.0], [1e300, 1e300]):.4f}")
+    0.7071
+    >>> cosine_similarity([0.0, 0.0], [1.0, 1.0])
+    0.0
     """
     a, b = _vectors(a, b)
     return _cosine(a, b)
@@ -95,7 +150,7 @@ def _centred(a: np.ndarray) -> np.ndarray:
     return centred
 
 
-def pearson_similarity(a, b) -> float:
+def pearson_similarity(a: ArrayLike, b: ArrayLike) -> float:
     """Pearson correlation over entries: the cosine of a - mean(a) and b - mean(b).
 
     This is what scVelo's velocity graph computes between a displacement and a
@@ -104,6 +159,34 @@ def pearson_similarity(a, b) -> float:
     up to rounding (``[0.1, 0.1, 0.1]``, whose computed mean is not exactly 0.1), i.e.
     whose centred sum of squares is at most 16 (m eps)^2 times its sum of squares
     (m entries, eps = 2.2e-16; :func:`constant_tolerance`).
+
+    Parameters
+    ----------
+    a, b : array_like, shape (m,)
+        1-D, of equal length, finite (converted to float64). Neither input is modified.
+
+    Returns
+    -------
+    float
+        The correlation (dimensionless), in [-1, 1]; 0.0 when either centred vector is
+        zero.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If either input is not a finite, non-empty 1-D array of real numbers, or their
+        lengths differ.
+
+    Examples
+    --------
+    A common offset changes the cosine but not the Pearson correlation:
+
+    >>> from velograph import cosine_similarity, pearson_similarity
+    >>> d, v = [1.0, 2.0, 3.0], [11.0, 12.0, 13.5]
+    >>> print(f"cosine {cosine_similarity(d, v):.4f}, Pearson {pearson_similarity(d, v):.4f}")
+    cosine 0.9541, Pearson 0.9934
+    >>> pearson_similarity([0.1, 0.1, 0.1], [1.0, 2.0, 3.0])  # constant up to rounding
+    0.0
     """
     a, b = _vectors(a, b)
     a, b = _scaled(a), _scaled(b)  # before centring, so that the mean cannot overflow
