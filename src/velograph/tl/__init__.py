@@ -13,6 +13,14 @@ upstream (neighbours, moments, velocities, embeddings) is ever computed
 implicitly: a missing input raises an error naming the call that makes it.
 """
 
+from ._calibrated import (
+    consensus_across_settings,
+    density_lean,
+    edge_cell_check,
+    matched_gene_sets,
+    reconstructability_vs_matched,
+    velocity_variance_share,
+)
 from ._confidence import velocity_confidence
 from ._embedding import quiver_autoscale, velocity_embedding
 from ._graph import graph_inputs, neighborhoods, velocity_graph
@@ -20,14 +28,20 @@ from ._reconstruct import reconstructability, reconstructability_many, reconstru
 from ._transition import transition_matrix
 
 __all__ = [
+    "consensus_across_settings",
+    "density_lean",
+    "edge_cell_check",
     "graph_inputs",
+    "matched_gene_sets",
     "neighborhoods",
     "quiver_autoscale",
     "reconstructability",
     "reconstructability_many",
     "reconstructability_readings",
+    "reconstructability_vs_matched",
     "transition_matrix",
     "velocity_confidence",
     "velocity_embedding",
     "velocity_graph",
+    "velocity_variance_share",
 ]

@@ -389,6 +389,8 @@ def consensus_across_settings(adata, transitions: Sequence[tuple[str, str]], set
        every setting, beyond shared velocity" (score < 0).
 
     Agreement across settings is necessary, not sufficient: rule 4 is what makes it a test.
+    The bootstrap treats boundary cells as independent; neighbouring cells share
+    neighbours, so the intervals are, if anything, too narrow.
 
     Parameters
     ----------
@@ -821,6 +823,11 @@ def reconstructability_vs_matched(adata, gene_subset, *, n_draws: int = 200, see
     distinguishable from magnitude-matched sets" otherwise, "cannot tell (...)" when p lies
     within 2 Monte Carlo SE of alpha.
 
+    A set that carries a large share of the variance with few genes (e.g. the top genes by
+    fit likelihood) may have no matched bystanders: then :func:`matched_gene_sets` raises,
+    and ``exclude_subset=False`` lets the null sets share genes with the set (the column
+    ``null_overlap_mean`` says how many), which makes the test conservative.
+
     r measures how much of the velocity graph a gene set reproduces. It does not say
     whether the genes drive the process: a set of bystanders that move with the drivers
     reproduces the graph as well.
@@ -852,7 +859,8 @@ def reconstructability_vs_matched(adata, gene_subset, *, n_draws: int = 200, see
     pandas.DataFrame
         One row (index "gene set"): ``n_genes``, ``r``, ``variance_share`` (the set's),
         ``null_variance_share_mean``, ``null_variance_share_min``,
-        ``null_variance_share_max``, ``null_mean``, ``null_q025``, ``null_q975``, ``p``,
+        ``null_variance_share_max``, ``null_overlap_mean`` (mean number of the set's genes in a
+        null set: 0 with ``exclude_subset``), ``null_mean``, ``null_q025``, ``null_q975``, ``p``,
         ``p_mc_se``, ``n_draws``, ``matrix``, ``over``, ``verdict``.
 
     Examples
@@ -885,10 +893,12 @@ def reconstructability_vs_matched(adata, gene_subset, *, n_draws: int = 200, see
     null = np.array([s[0] for s in scores[1:]], dtype=np.float64)
     p, se = _p_value(null, r)
     shares = np.array([velocity_variance_share(adata, s, vkey=vkey) for s in sets])
+    overlap = np.array([len(set(s) & set(names)) for s in sets])
     return pd.DataFrame([{
         "n_genes": len(names), "r": r, "variance_share": velocity_variance_share(adata, subset, vkey=vkey),
         "null_variance_share_mean": float(shares.mean()), "null_variance_share_min": float(shares.min()),
-        "null_variance_share_max": float(shares.max()), "null_mean": float(null.mean()),
+        "null_variance_share_max": float(shares.max()), "null_overlap_mean": float(overlap.mean()),
+        "null_mean": float(null.mean()),
         "null_q025": float(np.quantile(null, 0.025)), "null_q975": float(np.quantile(null, 0.975)),
         "p": p, "p_mc_se": se, "n_draws": n_draws, "matrix": matrix, "over": over,
         "verdict": _verdict(p, se, alpha, "r above magnitude-matched sets",
