@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from anndata import AnnData
+    from numpy.typing import ArrayLike
+
 from .._checks import choice
 from ..reconstruct import OVER, reconstructability_score
 from ._access import require_anndata
@@ -11,8 +20,10 @@ from ._transition import kernel
 MATRICES = ("graph", "transition")
 
 
-def reconstructability(adata, gene_subset, *, vkey="velocity", xkey="Ms", matrix="graph", over="all",
-                       per_cell=False, sqrt_transform=None, n_recurse_neighbors=None):
+def reconstructability(adata: AnnData, gene_subset: ArrayLike, *, vkey: str = "velocity", xkey: str = "Ms",
+                       matrix: str = "graph", over: str = "all", per_cell: bool = False,
+                       sqrt_transform: bool | None = None,
+                       n_recurse_neighbors: int | None = None) -> float | np.ndarray:
     r"""r = median_i corr(pi_i, pi'_i): how well ``gene_subset`` reproduces the velocity graph.
 
     pi is computed as :func:`velograph.tl.velocity_graph` does with the default genes
@@ -25,23 +36,116 @@ def reconstructability(adata, gene_subset, *, vkey="velocity", xkey="Ms", matrix
 
     ``over="all"`` correlates all N entries of each row (the blog's definition);
     ``over="neighbors"`` only the entries stored in either row. Cells whose
-    correlation is undefined are left out of the median. Returns the median, or the
-    per-cell correlations with ``per_cell=True``. Writes nothing to ``adata``.
+    correlation is undefined are left out of the median. Writes nothing to ``adata``.
     A single gene does not crash (scVelo does, scvelo#292) but gives NaN with a
     RuntimeWarning: a Pearson correlation over one gene is undefined (the centred
     one-gene vector is zero), so the subset graph has no edges.
+
+    Parameters
+    ----------
+    adata : anndata.AnnData
+        With ``layers[xkey]``, ``layers[vkey]`` and ``obsp['distances']``; read, never written.
+    gene_subset : list of str, or boolean mask over ``var_names``
+        The genes of pi'.
+    vkey : str
+        Layer of the velocities (and prefix of ``var['<vkey>_genes']``).
+    xkey : str
+        Layer of the states (scVelo's ``Ms``).
+    matrix : {'graph', 'transition'}
+        Which rows are compared (see above).
+    over : {'all', 'neighbors'}
+        Which entries of each row are compared (see above).
+    per_cell : bool
+        Return the per-cell correlations instead of their median.
+    sqrt_transform : bool, optional
+        As in :func:`velograph.tl.velocity_graph` (None: True exactly for stochastic-mode
+        velocities).
+    n_recurse_neighbors : int, optional
+        As in :func:`velograph.tl.velocity_graph` (None: 2).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        r, the median (dimensionless, in [-1, 1]), or with ``per_cell=True`` the array of
+        the n_obs per-cell correlations (NaN where undefined).
+
+    Raises
+    ------
+    KeyError
+        If a layer, the neighbour graph or a gene name is missing (the message names the
+        call that makes it).
+    ValueError
+        If ``matrix`` or ``over`` is not one of its options, or ``gene_subset`` selects no genes.
+    TypeError
+        If ``adata`` is not an AnnData.
+
+    Examples
+    --------
+    >>> import anndata as ad
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> import velograph.tl as vtl
+    >>> t = np.arange(8.0)  # 8 cells along a trajectory, 4 genes
+    >>> Ms = np.c_[t, t**2 / 8, 8 - t, (t - 3) ** 2 / 4]
+    >>> velocity = np.c_[np.ones(8), t / 4, -np.ones(8), (t - 3) / 2] + (np.arange(32).reshape(8, 4) % 5 - 2) / 10
+    >>> nearest = np.array([[1, 2]] + [[i - 1, i + 1] for i in range(1, 7)] + [[6, 5]])  # 2 neighbours each
+    >>> distances = sp.csr_matrix((np.ones(16), nearest.ravel(), np.arange(0, 17, 2)), shape=(8, 8))
+    >>> adata = ad.AnnData(np.zeros((8, 4)), layers={"Ms": Ms, "velocity": velocity},
+    ...                    obsp={"distances": distances}, obsm={"X_umap": np.c_[t, (t - 3.5) ** 2 / 4]})
+    >>> adata.var_names = ["a", "b", "c", "d"]
+    >>> print(f"r = {vtl.reconstructability(adata, ['b', 'd'], matrix='transition'):.3f}")
+    r = 0.976
+    >>> print(np.round(vtl.reconstructability(adata, ["b", "d"], per_cell=True)[:7], 2))
+    [ 1.    1.    1.    1.    1.    0.88 -0.27]
     """
     return reconstructability_many(adata, [gene_subset], vkey=vkey, xkey=xkey, matrix=matrix, over=over,
                                    per_cell=per_cell, sqrt_transform=sqrt_transform,
                                    n_recurse_neighbors=n_recurse_neighbors)[0]
 
 
-def reconstructability_many(adata, gene_subsets, *, vkey="velocity", xkey="Ms", matrix="graph", over="all",
-                            per_cell=False, sqrt_transform=None, n_recurse_neighbors=None):
+def reconstructability_many(adata: AnnData, gene_subsets: Sequence[ArrayLike], *, vkey: str = "velocity",
+                            xkey: str = "Ms", matrix: str = "graph", over: str = "all", per_cell: bool = False,
+                            sqrt_transform: bool | None = None,
+                            n_recurse_neighbors: int | None = None) -> list[float] | list[np.ndarray]:
     """:func:`reconstructability` for several gene subsets, computing the all-genes graph once.
 
-    Returns a list with one r (or per-cell array) per subset, e.g. for a baseline of
-    random gene sets.
+    Parameters
+    ----------
+    adata : anndata.AnnData
+        As in :func:`reconstructability`; read, never written.
+    gene_subsets : sequence of gene subsets
+        Each a list of names or a boolean mask over ``var_names``.
+    vkey, xkey, matrix, over, per_cell, sqrt_transform, n_recurse_neighbors
+        As in :func:`reconstructability`.
+
+    Returns
+    -------
+    list
+        One r (or per-cell array) per subset, in order, e.g. for a baseline of random
+        gene sets.
+
+    Raises
+    ------
+    KeyError, ValueError, TypeError
+        As :func:`reconstructability`.
+
+    Examples
+    --------
+    >>> import anndata as ad
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> import velograph.tl as vtl
+    >>> t = np.arange(8.0)  # 8 cells along a trajectory, 4 genes
+    >>> Ms = np.c_[t, t**2 / 8, 8 - t, (t - 3) ** 2 / 4]
+    >>> velocity = np.c_[np.ones(8), t / 4, -np.ones(8), (t - 3) / 2] + (np.arange(32).reshape(8, 4) % 5 - 2) / 10
+    >>> nearest = np.array([[1, 2]] + [[i - 1, i + 1] for i in range(1, 7)] + [[6, 5]])  # 2 neighbours each
+    >>> distances = sp.csr_matrix((np.ones(16), nearest.ravel(), np.arange(0, 17, 2)), shape=(8, 8))
+    >>> adata = ad.AnnData(np.zeros((8, 4)), layers={"Ms": Ms, "velocity": velocity},
+    ...                    obsp={"distances": distances}, obsm={"X_umap": np.c_[t, (t - 3.5) ** 2 / 4]})
+    >>> adata.var_names = ["a", "b", "c", "d"]
+    >>> scores = vtl.reconstructability_many(adata, [["a", "d"], ["b", "c"]], matrix="transition")
+    >>> print([round(r, 3) for r in scores])
+    [0.985, 0.996]
     """
     adata = require_anndata(adata)
     choice(matrix, "matrix", MATRICES)
@@ -51,13 +155,53 @@ def reconstructability_many(adata, gene_subsets, *, vkey="velocity", xkey="Ms", 
     return [row[0] for row in scores]
 
 
-def reconstructability_readings(adata, gene_subsets, *, readings, per_cell=False, vkey="velocity", xkey="Ms",
-                                sqrt_transform=None, n_recurse_neighbors=None) -> list:
+def reconstructability_readings(adata: AnnData, gene_subsets: Sequence[ArrayLike], *,
+                                readings: Sequence[tuple[str, str]], per_cell: bool = False, vkey: str = "velocity",
+                                xkey: str = "Ms", sqrt_transform: bool | None = None,
+                                n_recurse_neighbors: int | None = None) -> list[list]:
     """r of every gene subset under every reading, each velocity graph computed once.
 
-    A reading is ``(matrix, over)`` with ``matrix`` in ``"graph"``/``"transition"`` and
-    ``over`` in ``"all"``/``"neighbors"``, as in :func:`reconstructability`. Returns one list
-    per subset with one r (or per-cell array) per reading, in the order given.
+    Parameters
+    ----------
+    adata : anndata.AnnData
+        As in :func:`reconstructability`; read, never written.
+    gene_subsets : sequence of gene subsets
+        Each a list of names or a boolean mask over ``var_names``.
+    readings : sequence of (matrix, over)
+        ``matrix`` in ``"graph"``/``"transition"`` and ``over`` in ``"all"``/``"neighbors"``,
+        as in :func:`reconstructability`.
+    per_cell, vkey, xkey, sqrt_transform, n_recurse_neighbors
+        As in :func:`reconstructability`.
+
+    Returns
+    -------
+    list of lists
+        One list per subset with one r (or per-cell array) per reading, in the order given.
+
+    Raises
+    ------
+    ValueError
+        If a reading is not a valid (matrix, over) pair; otherwise as :func:`reconstructability`.
+
+    Examples
+    --------
+    >>> import anndata as ad
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> import velograph.tl as vtl
+    >>> t = np.arange(8.0)  # 8 cells along a trajectory, 4 genes
+    >>> Ms = np.c_[t, t**2 / 8, 8 - t, (t - 3) ** 2 / 4]
+    >>> velocity = np.c_[np.ones(8), t / 4, -np.ones(8), (t - 3) / 2] + (np.arange(32).reshape(8, 4) % 5 - 2) / 10
+    >>> nearest = np.array([[1, 2]] + [[i - 1, i + 1] for i in range(1, 7)] + [[6, 5]])  # 2 neighbours each
+    >>> distances = sp.csr_matrix((np.ones(16), nearest.ravel(), np.arange(0, 17, 2)), shape=(8, 8))
+    >>> adata = ad.AnnData(np.zeros((8, 4)), layers={"Ms": Ms, "velocity": velocity},
+    ...                    obsp={"distances": distances}, obsm={"X_umap": np.c_[t, (t - 3.5) ** 2 / 4]})
+    >>> adata.var_names = ["a", "b", "c", "d"]
+    >>> scores = vtl.reconstructability_readings(adata, [["a", "d"], ["b", "d"]],
+    ...                                          readings=[("graph", "all"), ("transition", "neighbors")])
+    >>> print(np.round(scores, 3))
+    [[1.    0.977]
+     [1.    0.959]]
     """
     adata = require_anndata(adata)
     readings = [tuple(reading) for reading in readings]
