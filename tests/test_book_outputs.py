@@ -20,6 +20,9 @@ sys.path.insert(0, str(ROOT / "tools"))
 from _ci import missing  # noqa: E402
 from chapters import chapters, checked_outputs, golden_for  # noqa: E402
 
+# book: needs the executed book in _build (tools/test.sh runs it after the build)
+pytestmark = pytest.mark.book
+
 EXECUTED = ROOT / "_build" / "jupyter_execute"
 
 

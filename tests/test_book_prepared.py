@@ -7,6 +7,9 @@ from velograph_book import prepared
 
 from _shipped_files import changed_copy
 
+# slow: scVelo, the shipped data or subprocesses; tools/test.sh runs it beside the book build
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("dataset", ["layers/Ms", "layers/velocity_dynamical", "obsm/X_umap", "obsp/distances/data"])
 def test_one_changed_prepared_value_is_caught_by_the_checksum(tmp_path, dataset):

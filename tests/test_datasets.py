@@ -9,6 +9,9 @@ from velograph import datasets
 
 from _shipped_files import changed_copy
 
+# slow: scVelo, the shipped data or subprocesses; tools/test.sh runs it beside the book build
+pytestmark = pytest.mark.slow
+
 
 def test_pancreas_loads_with_layers_and_x():
     adata = datasets.pancreas()

@@ -16,6 +16,9 @@ from packaging.utils import canonicalize_name
 
 from _ci import require_module
 
+# slow: scVelo, the shipped data or subprocesses; tools/test.sh runs it beside the book build
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "requirements-lock.txt"
 

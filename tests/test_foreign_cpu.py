@@ -17,6 +17,9 @@ import pytest
 
 from _ci import require_module
 
+# slow: scVelo, the shipped data or subprocesses; tools/test.sh runs it beside the book build
+pytestmark = pytest.mark.slow
+
 FOREIGN = {"NUMBA_CPU_NAME": "generic", "OPENBLAS_CORETYPE": "Sandybridge", "NUMBA_NUM_THREADS": "1",
            "OPENBLAS_NUM_THREADS": "1"}
 

@@ -4,11 +4,15 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from _ci import require_module
 
 scv = require_module("scvelo")
 import scanpy as sc  # noqa: E402
+
+# slow: scVelo, the shipped data or subprocesses; tools/test.sh runs it beside the book build
+pytestmark = pytest.mark.slow
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 

@@ -19,6 +19,9 @@ import scanpy as sc  # noqa: E402
 import velograph.tl as vtl  # noqa: E402
 from velograph.tl import _access as vtl_access  # noqa: E402
 
+# slow: scVelo, the shipped data or subprocesses; tools/test.sh runs it beside the book build
+pytestmark = pytest.mark.slow
+
 warnings.filterwarnings("ignore")
 scv.settings.verbosity = 0
 

@@ -17,28 +17,31 @@
 #      every checked output must equal the golden in each.
 # So each chapter executes once per configuration, and determinism is shown by comparing
 # runs that happen anyway. Extra arguments go to the pytest call of stage 2 (e.g. -k kernel).
+# The suite is divided by the markers of pyproject.toml (slow, book, browser), the one list
+# that mutmut selects by too. Tests run in a shuffled order (pytest-randomly) so that no test
+# can lean on another; the order is fixed by VELOGRAPH_TEST_ORDER (default 20261128) so that
+# CI never turns red without a change; VELOGRAPH_TEST_ORDER=$RANDOM tries another order.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/tools/setup-env.sh"
 cd "$ROOT"
 start=$SECONDS
 stage() { echo "[test] $1 (at $((SECONDS - start)) s)"; }
-PYTEST=(python -m pytest -p no:cacheprovider)
-NEEDS_BOOK=(tests/test_book_outputs.py tests/test_browser.py)
-SLOW=(tests/test_tl_parity.py tests/test_foreign_cpu.py tests/test_datasets.py tests/test_environment.py
-      tests/test_readme.py tests/test_benchmarks.py)
+ORDER="${VELOGRAPH_TEST_ORDER:-20261128}"
+PYTEST=(python -m pytest -p no:cacheprovider -p randomly "--randomly-seed=$ORDER")
+SUITE=(tests/ --ignore=tests/notebooks)
 
 stage "1/3 lint: ruff check"
 ruff check src tests tools benchmarks book/_ext
 
 stage "2/3 unit, property and sync tests"
-"${PYTEST[@]}" -x -q tests/ --ignore=tests/notebooks "${NEEDS_BOOK[@]/#/--ignore=}" "${SLOW[@]/#/--ignore=}" "$@"
+"${PYTEST[@]}" -x -q "${SUITE[@]}" -m "not slow and not book and not browser" "$@"
 
 stage "3/3 book build, slow tests and foreign configurations, in parallel"
 mkdir -p _build
 book() {
   jb build book/ --all --config _config.yml --path-output . -W -n --keep-going \
-    && "${PYTEST[@]}" -q "${NEEDS_BOOK[@]}"
+    && "${PYTEST[@]}" -q "${SUITE[@]}" -m "book or browser"
 }
 # numba takes the host's features unless told otherwise (except for "generic"), so the
 # Haswell target names its features explicitly.
@@ -50,11 +53,11 @@ foreign() {  # OpenBLAS kernel, numba CPU name, numba CPU features (empty: the n
                   OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 MKL_NUM_THREADS=1)
   [ -n "$3" ] && settings+=(NUMBA_CPU_FEATURES="$3")
   [ -n "$4" ] && settings+=(NPY_DISABLE_CPU_FEATURES="$4")
-  env "${settings[@]}" "${PYTEST[@]}" -q --nbval-lax --nbval-sanitize-with tests/sanitize.cfg tests/notebooks/
+  env "${settings[@]}" python -m pytest -p no:cacheprovider -q --nbval-lax --nbval-sanitize-with tests/sanitize.cfg tests/notebooks/
 }
 JOBS=(book slow old-laptop avx512)
 book >_build/test-book.log 2>&1 & pids=($!)
-"${PYTEST[@]}" -q "${SLOW[@]}" >_build/test-slow.log 2>&1 & pids+=($!)
+"${PYTEST[@]}" -q "${SUITE[@]}" -m slow >_build/test-slow.log 2>&1 & pids+=($!)
 foreign Sandybridge generic "" "$NO_AVX2" >_build/test-old-laptop.log 2>&1 & pids+=($!)
 foreign SkylakeX haswell "$HASWELL" "" >_build/test-avx512.log 2>&1 & pids+=($!)
 failed=()
