@@ -1,11 +1,15 @@
 """scVelo-compatible post hoc tools on AnnData: a drop-in for scVelo 0.3.4's chain.
 
->>> import velograph.tl as vtl          # instead of scvelo.tl
->>> vtl.velocity_graph(adata)           # writes uns['velocity_graph'], uns['velocity_graph_neg'],
-...                                     # obs['velocity_self_transition']
->>> T = vtl.transition_matrix(adata)    # returns the matrix, like scv.tl.transition_matrix
->>> vtl.velocity_embedding(adata, basis="umap")   # writes obsm['velocity_umap']
->>> r = vtl.reconstructability(adata, gene_subset=top_genes)   # not in scVelo
+On an ``adata`` that has been through scVelo's preprocessing and ``scv.tl.velocity``::
+
+    import velograph.tl as vtl          # instead of scvelo.tl
+    vtl.velocity_graph(adata)           # writes uns['velocity_graph'], uns['velocity_graph_neg'],
+                                        # obs['velocity_self_transition']
+    T = vtl.transition_matrix(adata)    # returns the matrix, like scv.tl.transition_matrix
+    vtl.velocity_embedding(adata, basis="umap")   # writes obsm['velocity_umap']
+    r = vtl.reconstructability(adata, gene_subset=top_genes)   # not in scVelo
+
+Each function's docstring has a small example that runs as a doctest.
 
 Same arguments, defaults, results (to float32 rounding) and written keys as
 scVelo; everything runs in one process without a worker pool, and nothing
