@@ -11,9 +11,9 @@ without reading the book? Arrays in: ``velograph``; AnnData in: ``velograph.tl``
 otherwise here.
 """
 
-from .display import fmt, rounding_margin, show, table
+from velograph import __version__ as __version__  # one version source for both packages
 
-__version__ = "0.1.0"
+from .display import fmt, rounding_margin, show, table
 
 __all__ = ["fmt", "rounding_margin", "show", "table"]
 
