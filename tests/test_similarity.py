@@ -1,4 +1,8 @@
-"""Section A: the worked numbers of DESIGN.md section 4, and the similarity invariants."""
+"""velograph.similarity: the blog's worked numbers (DESIGN.md section 4).
+
+And the edge cases of cosine, Pearson and sign-sqrt.
+"""
+
 
 import numpy as np
 import pytest
@@ -7,6 +11,8 @@ import velograph as vg
 from velograph_book.toy import blog_vectors
 
 S_I, S_J, V_I = blog_vectors()
+
+
 DELTA = S_J - S_I
 
 
@@ -77,3 +83,21 @@ def test_inputs_not_mutated():
     vg.sign_sqrt(d)
     np.testing.assert_array_equal(d, DELTA)
     np.testing.assert_array_equal(v, V_I)
+
+
+def test_cosine_of_short_vectors():
+    """The 'undefined' branch is for zero vectors only, not for vectors shorter than 1."""
+    assert vg.cosine_similarity([0.1, 0.0], [0.1, 0.1]) == pytest.approx(1 / np.sqrt(2), abs=1e-15)
+    assert vg.cosine_similarity([1e-3, 0.0], [0.0, 1e-3]) == 0.0  # orthogonal
+    assert vg.pearson_similarity([0.01, 0.02, 0.03], [0.03, 0.02, 0.01]) == pytest.approx(-1.0, abs=1e-12)
+
+
+def test_sign_sqrt_of_integers_and_booleans():
+    np.testing.assert_array_equal(vg.sign_sqrt(np.array([4, -9, 0], dtype=np.int32)), [2.0, -3.0, 0.0])
+    np.testing.assert_array_equal(vg.sign_sqrt([True, False]), [1.0, 0.0])
+    assert vg.sign_sqrt(np.float32(-16)).dtype == np.float64
+
+
+def test_sign_sqrt_refuses_complex():
+    with pytest.raises(TypeError, match=r"^x must be real"):
+        vg.sign_sqrt(np.array([1 + 1j, 2]))
