@@ -262,10 +262,6 @@ def _by_hand(h, normalize):
     return np.array(out)
 
 
-def test_mean_distance_is_the_hand_value():
-    assert MEAN_DISTANCE == pytest.approx(1 + np.sqrt(5) / 3, abs=1e-15)
-
-
 @pytest.mark.parametrize("normalize", ["blog", "weights"])
 def test_explicit_bandwidth_matches_hand_computation(normalize):
     for h in (0.5, 1.0, 3.0):
