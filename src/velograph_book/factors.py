@@ -46,6 +46,35 @@ LEVEL_NAMES = {("model", "stochastic"): "stoch", ("model", "dynamical"): "dyn",
                ("sqrt", True): "sqrt", ("sqrt", False): "no sqrt",
                ("genes", "stochastic"): "stoch genes", ("genes", "dynamical"): "dyn genes"}
 
+#: Short labels of the switches of chapter 7's ranking (keys of
+#: :func:`velograph_book.comparisons.textbook_switch_fields`, plus the three parts of section 17).
+SHORT_SWITCH_LABELS = {
+    "1": "1 cosine, not Pearson",
+    "2": "2 no sign-sqrt",
+    "3": "3 spliced, not Ms",
+    "4": "4 every cell a neighbour",
+    "7": "7 no self-transitions",
+    "8": "8 probabilities, not signed",
+    "9-10": "9-10 1/k, not mean(p)",
+    "13 distance": "13 distance-weighted",
+    "13 confidence": "13 confidence-weighted",
+    "15": "15 float64, not float32",
+    "17 model": "17 dynamical model only",
+    "17 genes": "17 dynamical genes only",
+    "17": "17 all three (dyn default)",
+}
+
+#: Short labels of the known pancreas steps, for tables that fit 80 columns.
+STEP_LABELS = {
+    ("Ductal", "Ngn3 low EP"): "Ductal>Ngn3 low",
+    ("Ngn3 low EP", "Ngn3 high EP"): "Ngn3 low>high",
+    ("Ngn3 high EP", "Pre-endocrine"): "Ngn3 high>Pre",
+    ("Pre-endocrine", "Alpha"): "Pre>Alpha",
+    ("Pre-endocrine", "Beta"): "Pre>Beta",
+    ("Pre-endocrine", "Delta"): "Pre>Delta",
+    ("Pre-endocrine", "Epsilon"): "Pre>Epsilon",
+}
+
 
 # --------------------------------------------------------------------------- factor effects per context
 def factor_effects_by_context(fields, *, factors=FLIP_FACTORS) -> list[tuple]:
@@ -199,9 +228,10 @@ def rank_with_intervals(fields, X_emb, clusters, neighbors, *, reference: str = 
     ``rank_differences``: "changes a conclusion" if a step is reversed or at least
     ``CONCLUSION_SHARE`` of the arrows turn by more than 90 degrees; "cosmetic" if the
     median angle is below ``COSMETIC_ANGLE`` and the share below ``COSMETIC_SHARE``;
-    "changes details" otherwise. Returns rows (label, median angle, share turned,
-    reversed steps (list), uncertain steps (list), verdict), most consequential first.
-    One paired bootstrap (``n_boot`` resamples, ``seed``) covers every field.
+    "changes details" otherwise. Returns (rows, intervals): rows (label, median angle,
+    share turned, reversed steps (list), uncertain steps (list), verdict), most
+    consequential first, and the :func:`bootstrap_step_scores` they come from. One
+    paired bootstrap (``n_boot`` resamples, ``seed``) covers every field.
     """
     labels = labels or {}
     scores = bootstrap_step_scores(fields, X_emb, clusters, neighbors, transitions=transitions, n_boot=n_boot,
@@ -222,7 +252,27 @@ def rank_with_intervals(fields, X_emb, clusters, neighbors, *, reference: str = 
         else:
             verdict = "changes details"
         rows.append((labels.get(key, key), median, turned, flipped, uncertain, verdict))
-    return sorted(rows, key=lambda row: (order[row[5]], -row[2], -row[1]))
+    return sorted(rows, key=lambda row: (order[row[5]], -row[2], -row[1])), scores
+
+
+def flip_rows(ranking, intervals, *, reference: str = "scVelo", labels=None, step_labels=None) -> list[tuple]:
+    """One row per step that changes sign under a switch: (switch label, step, reference interval, switched interval).
+
+    ``ranking`` and ``intervals`` are what :func:`rank_with_intervals` returns (with the
+    same ``labels``). Rows (switch label, step label, reference low, reference high,
+    switched low, switched high), reversed steps and uncertain ones alike: a step is
+    reversed when both intervals exclude 0 on opposite sides.
+    """
+    labels = labels or {}
+    step_labels = step_labels or {}
+    key_of = {labels.get(key, key): key for by_field in intervals.values() for key in by_field}
+    rows = []
+    for label, _, _, flipped, uncertain, _ in ranking:
+        for step in flipped + uncertain:
+            ref, other = intervals[step][reference], intervals[step][key_of[label]]
+            rows.append((label, step_labels.get(step, f"{step[0]} -> {step[1]}"), ref.ci_low, ref.ci_high,
+                         other.ci_low, other.ci_high))
+    return rows
 
 
 # --------------------------------------------------------------------------- the consensus rule
@@ -266,23 +316,31 @@ def model_settings(stochastic, dynamical, *, models=("stochastic", "dynamical"),
     return settings
 
 
-def consensus_verdicts(adata, transitions, settings, *, n_boot: int = N_BOOT, seed: int = 0,
-                       groupby: str = "clusters") -> list[tuple]:
-    """One row per known step from :func:`velograph.tl.consensus_across_settings`.
+StepVerdict = namedtuple("StepVerdict", "source target cells low high null_low null_high agree verdict")
 
-    Rows (source, target, boundary cells, lowest score, highest score over the settings,
-    agree, verdict): **agree** is the consensus rule without the null (every setting's
-    bootstrap interval on the same side of 0), **verdict** the library's full rule (the
-    shared-velocity null included). Scores are dimensionless cross-boundary scores in [-1, 1].
+
+def consensus_verdicts(adata, transitions, settings, *, n_boot: int = N_BOOT, seed: int = 0,
+                       groupby: str = "clusters") -> list:
+    """One :class:`StepVerdict` per known step from :func:`velograph.tl.consensus_across_settings`.
+
+    Fields: source, target, boundary cells, lowest and highest score over the settings,
+    lowest and highest score of the settings' shared-velocity nulls, **agree** (the
+    consensus rule without the null: every setting's bootstrap interval on the same side
+    of 0) and **verdict** (the library's full rule, the shared-velocity null included).
+    Scores are dimensionless cross-boundary scores in [-1, 1]. The interval bounds the
+    rule compares with 0 are guarded by the rounding margin
+    (:class:`velograph_book.display.rounding_margin`).
     """
     import velograph.tl as vtl
 
     table = vtl.consensus_across_settings(adata, transitions, settings, groupby=groupby, n_boot=n_boot, seed=seed)
+    display.share_above(table[["ci_low", "ci_high", "excess_ci_low"]].to_numpy(np.float64).ravel(), 0.0)
     rows = []
     for (source, target), block in table.groupby(["source", "target"], sort=False):
         agree = bool((block["ci_low"] > 0).all() or (block["ci_high"] < 0).all())
-        rows.append((source, target, int(block["n_boundary_cells"].iloc[0]), float(block["score"].min()),
-                     float(block["score"].max()), agree, str(block["verdict"].iloc[0])))
+        rows.append(StepVerdict(source, target, int(block["n_boundary_cells"].iloc[0]), float(block["score"].min()),
+                                float(block["score"].max()), float(block["shared_score"].min()),
+                                float(block["shared_score"].max()), agree, str(block["verdict"].iloc[0])))
     return rows
 
 
@@ -290,26 +348,29 @@ def consensus_verdicts(adata, transitions, settings, *, n_boot: int = N_BOOT, se
 SIMULATED_TRANSITIONS = (("trunk_1", "trunk_2"), ("trunk_2", "A_1"), ("A_1", "A_2"), ("A_2", "A_3"),
                          ("trunk_2", "B_1"), ("B_1", "B_2"), ("B_2", "B_3"))
 
-Calibration = namedtuple("Calibration", "control scenario seeds settings steps agree_forward passes rows")
+Calibration = namedtuple("Calibration", "control scenario seeds settings steps agree agree_forward calls forward rows")
 
 
 def calibrate_consensus(*, n_boot: int = N_BOOT, seed: int = 0) -> list:
     """Power and false-positive rate of the consensus rule on the shipped ground truth.
 
-    * **Positive control**: scenario "branching" (every seed), the true velocity drives the
+    * **Positive control**: scenario "branching" (every seed): the true velocity drives the
       cells along :data:`SIMULATED_TRANSITIONS`; the eight (model, sqrt, genes) settings of
       :func:`model_settings`, as chapter 7 applies them to the pancreas.
     * **Negative control**: scenario "steady_dense_end" (every seed): the same paths with a
       density gradient but no velocity at all (every gene at steady state). Only the
       stochastic model was fitted there, so the settings are the two (stochastic, sqrt or
-      not, stochastic genes) of the eight: a step must pass in every setting, so passing
-      two of them is easier than passing eight, and the rate is an upper bound.
+      not, stochastic genes) of the eight. A step must pass in every setting, and these two
+      are among the eight (same boundary cells, same resamples), so the false-positive
+      rate of two settings is an upper bound on that of eight.
 
-    A step **passes** when its verdict is "forward in every setting, beyond shared
-    velocity" (false positives on the negative control: "forward" or "backward"); it
-    **agrees forward** when every setting's interval lies above 0, with or without the
-    null. Returns one :class:`Calibration` per control with the counts over seeds x steps
-    and the rows of :func:`consensus_verdicts` per seed.
+    Counts over seeds x steps: **agree**, every setting's bootstrap interval on the same
+    side of 0 (the rule without the null), **agree_forward** the same above 0; **calls**, the library's verdict names a
+    direction ("forward/backward in every setting, beyond shared velocity"); **forward**,
+    it names the true one. Power = forward / steps on the positive control;
+    false-positive rate = calls / steps on the negative one (any direction is wrong there).
+    Returns one :class:`Calibration` per control, with the rows of
+    :func:`consensus_verdicts` per seed.
     """
     from .simulation import SCENARIOS, load_ground_truth
 
@@ -329,12 +390,12 @@ def calibrate_consensus(*, n_boot: int = N_BOOT, seed: int = 0) -> list:
             names = list(settings)
             rows[s] = consensus_verdicts(adata, SIMULATED_TRANSITIONS, settings, n_boot=n_boot, seed=seed)
         every = [row for per_seed in rows.values() for row in per_seed]
-        if control == "positive":
-            passes = sum(row[6].startswith("forward in every setting") for row in every)
-        else:
-            passes = sum("in every setting, beyond shared" in row[6] for row in every)
-        agree_forward = sum(row[5] and row[3] > 0 for row in every)
-        results.append(Calibration(control, scenario, tuple(seeds), names, len(every), agree_forward, passes, rows))
+        agree = sum(row.agree for row in every)
+        agree_forward = sum(row.agree and row.low > 0 for row in every)
+        calls = sum("in every setting, beyond shared velocity" in row.verdict for row in every)
+        forward = sum(row.verdict.startswith("forward in every setting") for row in every)
+        results.append(Calibration(control, scenario, tuple(seeds), names, len(every), agree, agree_forward, calls,
+                                   forward, rows))
     return results
 
 
@@ -373,3 +434,13 @@ def row_sum_shortfall(signed) -> Shortfall:
         raise ValueError("signed has a negative diagonal entry: a self-transition weight is never negative")
     shortfall = 1.0 - np.asarray(off.sum(axis=1)).ravel()
     return Shortfall(shortfall, diagonal, negative)
+
+
+def rate_with_se(count: int, total: int) -> tuple[float, float]:
+    """A rate count / total and its binomial standard error sqrt(p (1 - p) / total)."""
+    if isinstance(count, bool) or isinstance(total, bool) or int(total) != total or int(count) != count:
+        raise TypeError(f"count and total must be integers, got {count!r} and {total!r}")
+    if total < 1 or not 0 <= count <= total:
+        raise ValueError(f"need 0 <= count <= total and total >= 1, got count={count}, total={total}")
+    p = count / total
+    return p, float(np.sqrt(p * (1 - p) / total))
