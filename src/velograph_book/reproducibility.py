@@ -30,13 +30,15 @@ def neighbor_overlap(A, B) -> np.ndarray:
     With N_A(i), N_B(i) the neighbours of i in A and B: size(N_A(i) ∩ N_B(i)) / size(N_A(i) ∪ N_B(i)).
 
     The stored entries of row i of each n x n sparse matrix (e.g. ``obsp['distances']``)
-    are the neighbours of i; their values are ignored. Rows empty in both give NaN.
+    are the neighbours of i; their values are ignored (explicit zeros count, a duplicated
+    entry counts once). Rows empty in both give NaN. Neither input is modified.
     """
     A, B = sp.csr_matrix(A), sp.csr_matrix(B)
     if A.shape != B.shape or A.shape[0] != A.shape[1]:
         raise ValueError(f"A and B must be square matrices of the same shape, got {A.shape} and {B.shape}")
-    pattern_a = sp.csr_matrix((np.ones(A.nnz), A.indices, A.indptr), shape=A.shape)
-    pattern_b = sp.csr_matrix((np.ones(B.nnz), B.indices, B.indptr), shape=B.shape)
+    # copies of indices and indptr: sum_duplicates works in place and must not reach the caller's matrices
+    pattern_a = sp.csr_matrix((np.ones(A.nnz), A.indices.copy(), A.indptr.copy()), shape=A.shape)
+    pattern_b = sp.csr_matrix((np.ones(B.nnz), B.indices.copy(), B.indptr.copy()), shape=B.shape)
     pattern_a.sum_duplicates()
     pattern_b.sum_duplicates()
     pattern_a.data[:] = 1

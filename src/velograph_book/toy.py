@@ -70,6 +70,11 @@ def one_row_matrix(values, columns, n_cells):
     """
     import scipy.sparse as sp
 
-    values = np.asarray(values, dtype=float)
+    values = np.asarray(values, dtype=float).ravel()
+    columns = np.asarray(columns).ravel()
+    if columns.shape != values.shape:
+        raise ValueError(f"values and columns must have the same length, got {values.size} and {columns.size}")
+    if columns.size and (columns.min() < 0 or columns.max() >= n_cells):
+        raise ValueError(f"columns must lie in [0, {n_cells}), got {columns.tolist()}")
     indptr = np.r_[0, np.full(n_cells, len(values))]
-    return sp.csr_matrix((values, np.asarray(columns), indptr), shape=(n_cells, n_cells))
+    return sp.csr_matrix((values, columns, indptr), shape=(n_cells, n_cells))
