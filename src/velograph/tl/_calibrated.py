@@ -34,9 +34,9 @@ from .._sparse import row_of_each_entry
 from ..graph import locality_order, pair_similarities
 from ..neighbors import knn_pattern, recursive_neighbors
 from ..projection import project_velocity_csr
-from ._access import distances, embedding, gene_mask, require_anndata
+from ..reconstruct import reconstructability_score
+from ._access import dense_layer, distances, embedding, gene_mask, require_anndata
 from ._graph import knn_indices_from_distances, select_genes
-from ._reconstruct import reconstructability_readings
 from ._transition import kernel
 
 CORRECTIONS = ("mean", "uniform", None)
@@ -121,7 +121,7 @@ class _ArrowMaker:
         self.pattern = recursive_neighbors(indices, n_recurse_neighbors)  # includes each cell itself
         knn = knn_pattern(indices)
         self.order = locality_order(knn.indptr, knn.indices)
-        self.X_emb = np.ascontiguousarray(X_emb, dtype=np.float64)
+        self.X_emb = None if X_emb is None else np.ascontiguousarray(X_emb, dtype=np.float64)
         self.n = adata.n_obs
 
     def graphs(self, X, V, sqrt_transform):
@@ -709,8 +709,6 @@ def velocity_variance_share(adata, gene_subset, *, vkey: str = "velocity") -> fl
 
 
 def _velocity_variances(adata, vkey):
-    from ._access import dense_layer
-
     V = dense_layer(adata, vkey)
     variance = np.asarray(V, dtype=np.float64).var(axis=0)
     pool = np.isfinite(variance)
@@ -802,6 +800,32 @@ def matched_gene_sets(adata, gene_subset, *, n_sets: int = 200, seed=0, vkey: st
                      f"{target:.3f} after {n_sets * max_tries} candidates: raise tolerance or use exclude_subset=False")
 
 
+def _reconstructability_scores(adata, gene_subsets, *, vkey, xkey, matrix, over, sqrt_transform) -> list:
+    """r of each subset as :func:`velograph.tl.reconstructability` computes it, the neighbourhoods built once.
+
+    reconstructability builds the kNN indices, two-hop pattern and visiting order for every
+    graph; here they are shared by the full graph and all subsets (same values, fewer steps).
+    """
+    maker = _ArrowMaker(adata, None)
+    X, V, sqrt = _setting(adata, {"vkey": vkey, "xkey": xkey, "sqrt_transform": sqrt_transform}, "the options")
+    X_all = np.asarray(dense_layer(adata, xkey), dtype=np.float32)
+    V_all = np.asarray(dense_layer(adata, vkey), dtype=np.float32)
+    finite = ~np.isnan(V_all.sum(axis=0, dtype=np.float64))
+
+    def rows(X, V):
+        graph, graph_neg = maker.graphs(X, V, sqrt)
+        return graph + graph_neg if matrix == "graph" else kernel(graph, graph_neg)
+
+    full = rows(X, V)
+    scores = []
+    for subset in gene_subsets:
+        columns = gene_mask(adata, subset) & finite
+        if not columns.any():
+            raise ValueError(f"every gene of a gene set has NaN in adata.layers['{vkey}']: no gene is left")
+        scores.append(reconstructability_score(full, rows(X_all[:, columns], V_all[:, columns]), over=over))
+    return scores
+
+
 def reconstructability_vs_matched(adata, gene_subset, *, n_draws: int = 200, seed=0, vkey: str = "velocity",
                                   xkey: str = "Ms", matrix: str = "transition", over: str = "all",
                                   sqrt_transform: bool | None = None, n_bins: int = 10, tolerance: float = 0.1,
@@ -887,10 +911,10 @@ def reconstructability_vs_matched(adata, gene_subset, *, n_draws: int = 200, see
     names = list(np.asarray(adata.var_names)[subset])
     sets = matched_gene_sets(adata, subset, n_sets=n_draws, seed=seed, vkey=vkey, n_bins=n_bins,
                              tolerance=tolerance, exclude_subset=exclude_subset)
-    scores = reconstructability_readings(adata, [names, *sets], readings=[(matrix, over)], vkey=vkey, xkey=xkey,
-                                         sqrt_transform=sqrt_transform)
-    r = float(scores[0][0])
-    null = np.array([s[0] for s in scores[1:]], dtype=np.float64)
+    scores = _reconstructability_scores(adata, [subset, *sets], vkey=vkey, xkey=xkey, matrix=matrix, over=over,
+                                        sqrt_transform=sqrt_transform)
+    r = float(scores[0])
+    null = np.array(scores[1:], dtype=np.float64)
     p, se = _p_value(null, r)
     shares = np.array([velocity_variance_share(adata, s, vkey=vkey) for s in sets])
     overlap = np.array([len(set(s) & set(names)) for s in sets])
