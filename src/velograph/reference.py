@@ -98,7 +98,7 @@ def centred_rows(M: np.ndarray) -> np.ndarray:
     """Each row minus its mean; rows constant up to rounding become exactly 0.
 
     A row counts as constant when its centred sum of squares is at most
-    :func:`velograph.similarity.constant_tolerance` (16 (G eps)^2, float64) times its
+    ``velograph.similarity.constant_tolerance`` (16 (G eps)^2, float64) times its
     uncentred one, as in :func:`velograph.pearson_similarity` and the compiled graph.
 
     Parameters

@@ -158,7 +158,7 @@ def pearson_similarity(a: ArrayLike, b: ArrayLike) -> float:
     Returns 0.0 when either centred vector is zero: a constant vector, or one constant
     up to rounding (``[0.1, 0.1, 0.1]``, whose computed mean is not exactly 0.1), i.e.
     whose centred sum of squares is at most 16 (m eps)^2 times its sum of squares
-    (m entries, eps = 2.2e-16; :func:`constant_tolerance`).
+    (m entries, eps = 2.2e-16; ``velograph.similarity.constant_tolerance``).
 
     Parameters
     ----------
