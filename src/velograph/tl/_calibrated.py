@@ -24,10 +24,15 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from anndata import AnnData
+    from numpy.typing import ArrayLike
 
 from .._checks import positive_int
 from .._sparse import row_of_each_entry
@@ -198,9 +203,10 @@ def _density_direction(maker) -> np.ndarray:
 # --------------------------------------------------------------------------- 1. density lean
 
 
-def density_lean(adata, *, groupby: str = "clusters", basis: str = "umap", vkey: str = "velocity",
-                 xkey: str = "Ms", sqrt_transform: bool | None = None, gene_subset=None,
-                 correction: str | None = "mean", n_draws: int = 200, seed=0, alpha: float = 0.05) -> pd.DataFrame:
+def density_lean(adata: AnnData, *, groupby: str = "clusters", basis: str = "umap", vkey: str = "velocity",
+                 xkey: str = "Ms", sqrt_transform: bool | None = None, gene_subset: ArrayLike | None = None,
+                 correction: str | None = "mean", n_draws: int = 200, seed: int | np.random.Generator = 0,
+                 alpha: float = 0.05) -> pd.DataFrame:
     r"""Share of arrows pointing towards denser neighbourhoods, per group, against two nulls.
 
     The **density direction** of cell i is the mean unit direction to its stored
@@ -350,9 +356,10 @@ def _boundary_scores(arrows, X_emb, labels, knn, source, target):
     return cells, scores
 
 
-def consensus_across_settings(adata, transitions: Sequence[tuple[str, str]], settings: Mapping[str, Mapping],
+def consensus_across_settings(adata: AnnData, transitions: Sequence[tuple[str, str]], settings: Mapping[str, Mapping],
                               *, groupby: str = "clusters", basis: str = "umap", correction: str | None = "mean",
-                              n_boot: int = 200, seed=0, min_cells: int = 10) -> pd.DataFrame:
+                              n_boot: int = 200, seed: int | np.random.Generator = 0,
+                              min_cells: int = 10) -> pd.DataFrame:
     r"""Direction of known transitions under several analysis settings, against one shared velocity.
 
     For a transition A -> B, the **boundary cells** are the cells of A with at least one
@@ -554,9 +561,10 @@ def _into_sector(arrows, width, start) -> np.ndarray:
     return ok & (offset > 0) & (offset < np.radians(width))
 
 
-def edge_cell_check(adata, *, basis: str = "umap", vkey: str = "velocity", xkey: str = "Ms",
-                    sqrt_transform: bool | None = None, gene_subset=None, correction: str | None = "mean",
-                    min_width: float = 180.0, n_draws: int = 200, seed=0, alpha: float = 0.05) -> pd.DataFrame:
+def edge_cell_check(adata: AnnData, *, basis: str = "umap", vkey: str = "velocity", xkey: str = "Ms",
+                    sqrt_transform: bool | None = None, gene_subset: ArrayLike | None = None,
+                    correction: str | None = "mean", min_width: float = 180.0, n_draws: int = 200,
+                    seed: int | np.random.Generator = 0, alpha: float = 0.05) -> pd.DataFrame:
     r"""Do arrows of edge cells point into their empty sector more often than null arrows do?
 
     For cell i, the directions theta_ij = atan2(x_j - x_i) to its **stored neighbours**
@@ -672,7 +680,7 @@ def edge_cell_check(adata, *, basis: str = "umap", vkey: str = "velocity", xkey:
 # --------------------------------------------------------------------------- 4. r against magnitude-matched sets
 
 
-def velocity_variance_share(adata, gene_subset, *, vkey: str = "velocity") -> float:
+def velocity_variance_share(adata: AnnData, gene_subset: ArrayLike, *, vkey: str = "velocity") -> float:
     r"""Share of the velocity variance that a gene set carries among the velocity genes.
 
     .. math:: \frac{\sum_{g \in S} \mathrm{Var}_i(v_{ig})}{\sum_{g \in G} \mathrm{Var}_i(v_{ig})}
@@ -719,8 +727,9 @@ def _velocity_variances(adata, vkey):
     return pool, variance
 
 
-def matched_gene_sets(adata, gene_subset, *, n_sets: int = 200, seed=0, vkey: str = "velocity", n_bins: int = 10,
-                      tolerance: float = 0.1, exclude_subset: bool = True, max_tries: int = 1000) -> list:
+def matched_gene_sets(adata: AnnData, gene_subset: ArrayLike, *, n_sets: int = 200,
+                      seed: int | np.random.Generator = 0, vkey: str = "velocity", n_bins: int = 10,
+                      tolerance: float = 0.1, exclude_subset: bool = True, max_tries: int = 1000) -> list[list[str]]:
     r"""Random gene sets of the size of ``gene_subset`` carrying the same share of velocity variance.
 
     The velocity genes G (see :func:`velocity_variance_share`) are split into ``n_bins``
@@ -728,7 +737,7 @@ def matched_gene_sets(adata, gene_subset, *, n_sets: int = 200, seed=0, vkey: st
     bin (by their variance, so genes outside G are placed too), and a candidate set takes
     as many genes from each bin, uniformly without replacement (from G minus the subset
     with ``exclude_subset``). A candidate is kept when its variance share lies within
-    ``tolerance`` (relative) of the subset's: |share - target| <= tolerance * target.
+    ``tolerance`` (relative) of the subset's: ``abs(share - target) <= tolerance * target``.
 
     Parameters
     ----------
@@ -826,7 +835,8 @@ def _reconstructability_scores(adata, gene_subsets, *, vkey, xkey, matrix, over,
     return scores
 
 
-def reconstructability_vs_matched(adata, gene_subset, *, n_draws: int = 200, seed=0, vkey: str = "velocity",
+def reconstructability_vs_matched(adata: AnnData, gene_subset: ArrayLike, *, n_draws: int = 200,
+                                  seed: int | np.random.Generator = 0, vkey: str = "velocity",
                                   xkey: str = "Ms", matrix: str = "transition", over: str = "all",
                                   sqrt_transform: bool | None = None, n_bins: int = 10, tolerance: float = 0.1,
                                   exclude_subset: bool = True, alpha: float = 0.05) -> pd.DataFrame:
@@ -867,12 +877,14 @@ def reconstructability_vs_matched(adata, gene_subset, *, n_draws: int = 200, see
         Matched random sets (at least 20; 200 by default).
     seed : int or numpy.random.Generator
         Seed of the set sampling.
-    vkey, xkey, sqrt_transform
+    vkey, xkey
         As in :func:`velograph.tl.velocity_graph`.
     matrix : {'transition', 'graph'}
         Rows compared (see above).
     over : {'all', 'neighbors'}
         Entries compared.
+    sqrt_transform
+        As in :func:`velograph.tl.velocity_graph`.
     n_bins, tolerance, exclude_subset
         Matching, as in :func:`matched_gene_sets`.
     alpha : float
