@@ -31,7 +31,16 @@ def neighbor_pairs(neighbors, n_cells: int, name: str = "neighbors") -> tuple[np
         rows = row_of_each_entry(pattern)
         cols = pattern.indices.astype(np.int64)
     else:
-        idx = np.asarray(neighbors)
+        try:
+            idx = np.asarray(neighbors)
+        except ValueError as err:  # numpy: "inhomogeneous shape" for lists of unequal lengths
+            raise ValueError(f"{name} is ragged (its rows have different lengths): pass an (n_cells, k) integer array "
+                             f"with the same k for every cell, or an n x n sparse matrix whose stored entries mark "
+                             f"each cell's neighbours (any number per cell)") from err
+        if idx.dtype == np.dtype(object) and idx.ndim == 1 and idx.size and all(np.ndim(row) == 1 for row in idx):
+            raise ValueError(f"{name} is ragged (its rows have different lengths): pass an (n_cells, k) integer "
+                             "array with the same k for every cell, or an n x n sparse matrix whose stored entries "
+                             "mark each cell's neighbours (any number per cell)")
         if idx.ndim != 2 or idx.shape[0] != n_cells:
             raise ValueError(
                 f"{name} must be an (n_cells, k) index array with n_cells={n_cells} rows "
@@ -99,13 +108,21 @@ def knn_pattern(indices: np.ndarray, *, include_self: bool = False) -> sp.csr_ma
     return pattern
 
 
+#: Neighbourhood pairs allowed for n_recurse > 2 (or n (1 + k + k^2), the most two hops can
+#: reach, if that is larger): ~2^28 pairs are ~5 GB through the graph computation.
+MAX_PAIRS = 2**28
+
+
 def recursive_neighbors(indices: np.ndarray, n_recurse: int) -> sp.csr_matrix:
     """Neighbourhoods after ``n_recurse`` hops, as a boolean CSR pattern including each cell.
 
     With A the kNN adjacency plus the identity, the r-hop neighbourhood of i is the
     support of row i of A^r: {i} u K(i) u K(K(i)) u ... . This is scVelo's
     ``get_iterative_indices`` for all cells at once. The indices are checked to lie in
-    0..n-1 before the compiled two-hop function reads through them.
+    0..n-1 before the compiled two-hop function reads through them. Hops stop early once
+    the pattern stops growing (any larger ``n_recurse`` gives the same result), and a
+    pattern that would exceed ``MAX_PAIRS`` pairs raises ValueError naming the largest
+    ``n_recurse`` that fits (scVelo runs out of memory instead).
     """
     indices = np.asarray(indices)
     n, k = indices.shape
@@ -113,9 +130,19 @@ def recursive_neighbors(indices: np.ndarray, n_recurse: int) -> sp.csr_matrix:
     if n_recurse == 2 and n > 0 and k > 0:
         return _two_hop_compiled(np.ascontiguousarray(indices, dtype=np.int64))
     adjacency = knn_pattern(indices, include_self=True).astype(np.float32)
+    budget = max(MAX_PAIRS, n * (1 + k + k * k))  # never below what the default two hops may need
     reach = adjacency
-    for _ in range(n_recurse - 1):
-        reach = reach @ adjacency  # only the support matters (entries count paths)
+    for hop in range(2, n_recurse + 1):
+        grown = reach @ adjacency
+        grown.data[:] = 1  # only the support matters (entries would count paths, and overflow)
+        if grown.nnz == reach.nnz:
+            break  # every neighbourhood is closed (a whole connected component): more hops add nothing
+        if grown.nnz > budget:
+            raise ValueError(
+                f"n_recurse_neighbors={n_recurse} is too large: after {hop} hops the neighbourhoods already hold "
+                f"{grown.nnz:,} pairs, more than the {budget:,} allowed (each pair costs a similarity over every "
+                f"gene and ~20 bytes). Use n_recurse_neighbors <= {hop - 1} (scVelo's default is 2)")
+        reach = grown
     reach = sp.csr_matrix(reach)
     reach.sort_indices()
     reach.data = np.ones(reach.nnz, dtype=np.int8)

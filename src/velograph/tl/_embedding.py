@@ -6,8 +6,8 @@ import numpy as np
 
 from .._sparse import canonical_csr
 from ..projection import project_velocity_csr
-from ._access import embedding, not_supported, require_anndata, stored_square
-from ._transition import transition_matrix
+from ._access import check_vkey, embedding, not_supported, require_anndata, stored_square, uns_params
+from ._transition import finite_real, transition_matrix
 
 
 def quiver_autoscale(X_emb, V_emb) -> float:
@@ -54,17 +54,22 @@ def velocity_embedding(data, basis=None, vkey="velocity", scale=10, self_transit
 
     Writes ``obsm['<vkey>_<basis>']`` and appends ``basis`` to
     ``uns['<vkey>_params']['embeddings']``; returns a copy instead with ``copy``.
-    ``basis=None`` takes the last of pca, tsne, umap in ``obsm``. ``direct_pca_projection``
-    and ``retain_scale`` raise NotImplementedError. A ``T`` passed in, or the stored graph
+    ``basis=None`` takes the last of pca, tsne, umap in ``obsm``. ``direct_pca_projection=True``
+    and ``retain_scale=True`` raise NotImplementedError (``direct_pca_projection=False`` is
+    the path implemented here). Nothing is written unless every check passed, and on a view
+    nothing of the parent object is changed. A ``T`` passed in, or the stored graph
     it is computed from, must have one row and column per cell of ``adata``: after
     ``adata[cells].copy()`` (which does not subset ``uns``) the error says to rerun
     ``velocity_graph`` on the subset.
     """
     adata = require_anndata(data, "data")
     not_supported(
-        direct_pca_projection=(direct_pca_projection, None, "direct PCA projection"),
+        direct_pca_projection=(direct_pca_projection, (None, False), "direct PCA projection"),
         retain_scale=(retain_scale, False, "expression-scaled arrows"),
     )
+    check_vkey(vkey)
+    scale = finite_real(scale, "scale")
+    params = uns_params(adata, vkey)  # checked before anything is computed or written
     if basis is None:
         present = [b for b in ("pca", "tsne", "umap") if f"X_{b}" in adata.obsm]
         if not present:
@@ -88,9 +93,10 @@ def velocity_embedding(data, basis=None, vkey="velocity", scale=10, self_transit
     V_emb = project_velocity_csr(T, X_emb, correction="mean")
     if autoscale:
         V_emb /= 3 * quiver_autoscale(X_emb, V_emb)
+    # Every check has passed: now write. The parameters become a new dict, never the old one
+    # edited in place: on a view (adata[:, genes]) that one belongs to the parent object.
     adata = adata.copy() if copy else adata
-    params = adata.uns.get(f"{vkey}_params")
-    if params is not None:
-        params["embeddings"] = list(params.get("embeddings", [])) + [basis]
+    if f"{vkey}_params" in adata.uns:
+        adata.uns[f"{vkey}_params"] = {**params, "embeddings": list(params.get("embeddings", [])) + [basis]}
     adata.obsm[f"{vkey}_{basis}"] = V_emb
     return adata if copy else None

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Mapping
+
 import numpy as np
 import scipy.sparse as sp
 
 from .._checks import positive_int
 from ..graph import locality_order, pair_similarities
 from ..neighbors import knn_pattern, recursive_neighbors
-from ._access import cells_fingerprint, dense_layer, distances, gene_mask, not_supported, require_anndata
+from ._access import (
+    FINGERPRINT_KEY,
+    boolean_column,
+    check_vkey,
+    dense_layer,
+    distances,
+    fingerprint,
+    gene_mask,
+    not_supported,
+    require_anndata,
+    uns_params,
+)
 
 
 def knn_indices_from_distances(D: sp.csr_matrix, n_neighbors=None) -> np.ndarray:
@@ -45,12 +59,14 @@ def select_genes(adata, vkey, xkey, gene_subset):
     velocity genes), else ``var['<vkey>_genes']``, else all; then genes whose
     velocity has a NaN in any cell are dropped. The layers are read, never
     written; when every gene is used and a layer is already dense float32, no
-    copy is made (it matters at a million cells).
+    copy is made (it matters at a million cells): callers must not write to X or V.
     """
+    if adata.n_vars == 0:
+        raise ValueError("adata has no genes (n_vars = 0): the velocity graph compares velocities over genes")
     if gene_subset is not None:
         mask = gene_mask(adata, gene_subset)
     elif f"{vkey}_genes" in adata.var:
-        mask = np.asarray(adata.var[f"{vkey}_genes"], dtype=bool)
+        mask = boolean_column(adata.var[f"{vkey}_genes"], f"adata.var['{vkey}_genes']")
         if not mask.any():
             raise ValueError(f"adata.var['{vkey}_genes'] is False for every gene: no velocity gene to compare. "
                              f"Rerun scv.tl.velocity(adata) (its min_r2 / min_likelihood filters decide the velocity "
@@ -69,13 +85,24 @@ def select_genes(adata, vkey, xkey, gene_subset):
 
 
 def compute_velocity_graph(adata, *, vkey="velocity", xkey="Ms", n_neighbors=None, n_recurse_neighbors=None,
-                           sqrt_transform=None, gene_subset=None):
-    """The graph computation without writing anything: returns (graph, graph_neg, self_prob, n_recurse)."""
+                           sqrt_transform=None, gene_subset=None, min_genes=1):
+    """The graph computation without writing anything: returns (graph, graph_neg, self_prob, n_recurse).
+
+    ``min_genes``: fewer usable genes raise ValueError (``velocity_graph`` asks for 2: a
+    Pearson correlation over one gene is undefined and the graph would be empty).
+    """
+    check_vkey(vkey)
+    check_vkey(xkey, "xkey")
     if n_neighbors is not None:
         n_neighbors = positive_int(n_neighbors, "n_neighbors")
     X, V = select_genes(adata, vkey, xkey, gene_subset)
+    if X.shape[1] < min_genes:
+        raise ValueError(f"only {X.shape[1]} gene is left to compare (the selected genes minus those with NaN in "
+                         f"adata.layers['{vkey}']): a Pearson correlation over one gene is undefined (its centred "
+                         f"vector is 0), so every edge of the graph would be missing and the arrows NaN. Select at "
+                         f"least 2 genes (gene_subset=, or adata.var['{vkey}_genes'])")
     if sqrt_transform is None:
-        sqrt_transform = adata.uns.get(f"{vkey}_params", {}).get("mode") == "stochastic"
+        sqrt_transform = uns_params(adata, vkey).get("mode") == "stochastic"
     if n_recurse_neighbors is None:
         n_recurse_neighbors = 1 if n_neighbors is not None else 2
     n_recurse_neighbors = positive_int(n_recurse_neighbors, "n_recurse_neighbors")
@@ -128,13 +155,19 @@ def velocity_graph(data, vkey="velocity", xkey="Ms", tkey=None, basis=None, n_ne
     ``obs['<vkey>_self_transition']`` = clip(P98(c) - c_i, 0, 1) with c_i the row
     maximum; ``uns['<vkey>_params']`` gets ``mode_neighbors`` and
     ``n_recurse_neighbors`` (and loses ``embeddings``, as in scVelo), and, unlike scVelo,
-    ``graph_cells_sha256``: a fingerprint of the cells in order, so that every later
-    reader refuses the graph on a reordered or subset copy instead of using it.
+    ``graph_cells_sha256``: a fingerprint of the cells in order (their names, their rows of
+    ``obsp['distances']``) and of the graph itself (``velograph.tl._access.fingerprint``),
+    so that every later reader refuses the graph on a reordered or subset copy instead of
+    using it, accepts it after a rename, and trusts a graph that another tool rewrote later
+    as scVelo would. Nothing is written unless every check passed.
 
     Runs in one process: ``n_jobs``, ``backend`` and ``show_progress_bar`` are
     accepted for compatibility and ignored. ``tkey``, ``basis``, ``n_neighbors``
-    above the stored k, ``random_neighbors_at_max``, ``compute_uncertainties``,
-    ``approx`` and ``mode_neighbors='connectivities'`` raise NotImplementedError.
+    above the stored k, ``random_neighbors_at_max``, ``compute_uncertainties=True``,
+    ``approx=True`` and ``mode_neighbors='connectivities'`` raise NotImplementedError
+    (``approx=False`` and ``compute_uncertainties=False`` select the path implemented
+    here and are accepted). Fewer than 2 usable genes raise ValueError (a Pearson
+    correlation over one gene is undefined).
     Nothing upstream is computed: missing ``layers[xkey]``, ``layers[vkey]`` or
     ``obsp['distances']`` raise KeyError naming the call that makes them.
     """
@@ -143,17 +176,24 @@ def velocity_graph(data, vkey="velocity", xkey="Ms", tkey=None, basis=None, n_ne
         tkey=(tkey, None, "time-point neighbours"),
         basis=(basis, None, "neighbours recomputed on an embedding"),
         random_neighbors_at_max=(random_neighbors_at_max, None, "scVelo samples these without a seed"),
-        compute_uncertainties=(compute_uncertainties, None, "uncertainty graphs"),
-        approx=(approx, None, "the PCA approximation"),
+        compute_uncertainties=(compute_uncertainties, (None, False), "uncertainty graphs"),
+        approx=(approx, (None, False), "the PCA approximation"),
         mode_neighbors=(mode_neighbors, "distances", "connectivity neighbourhoods"),
     )
+    check_vkey(vkey)
+    old_params = uns_params(adata, vkey)  # checked before anything is computed or written
     if sqrt_transform is None:
         sqrt_transform = variance_stabilization
     if n_neighbors is not None:
         n_neighbors = positive_int(n_neighbors, "n_neighbors")
-        params = adata.uns.get("neighbors", {}).get("params", {})
+        neighbors_uns = adata.uns.get("neighbors", {})
+        params = neighbors_uns.get("params", {}) if isinstance(neighbors_uns, Mapping) else {}
+        params = params if isinstance(params, Mapping) else {}
         if "n_neighbors" in params:
             stored, source = params["n_neighbors"], "uns['neighbors']['params']['n_neighbors']"
+            if isinstance(stored, bool) or not isinstance(stored, numbers.Integral | np.integer):
+                raise TypeError(f"adata.uns['neighbors']['params']['n_neighbors'] must be an integer, got "
+                                f"{type(stored).__name__} {stored!r}; rerun sc.pp.neighbors(adata)")
         else:  # no uns['neighbors'] (e.g. a graph built by hand): the graph itself says how many
             stored = int(np.diff(distances(adata).indptr).min()) + 1
             source = "adata.obsp['distances'], counting the cell"
@@ -164,28 +204,36 @@ def velocity_graph(data, vkey="velocity", xkey="Ms", tkey=None, basis=None, n_ne
             )
     graph, graph_neg, self_prob, n_recurse = compute_velocity_graph(
         adata, vkey=vkey, xkey=xkey, n_neighbors=n_neighbors, n_recurse_neighbors=n_recurse_neighbors,
-        sqrt_transform=sqrt_transform, gene_subset=gene_subset,
+        sqrt_transform=sqrt_transform, gene_subset=gene_subset, min_genes=2,
     )
+    # Every check has passed: only now is anything written (to a copy with ``copy``). The
+    # parameters are a new dict: the old one may be shared with a parent object (a view).
+    params = {key: value for key, value in old_params.items() if key != "embeddings"}
+    params["mode_neighbors"] = mode_neighbors
+    params["n_recurse_neighbors"] = n_recurse
+    # Not written by scVelo: lets every reader detect a reordered or subset copy.
+    params[FINGERPRINT_KEY] = fingerprint(adata, graph)
     adata = adata.copy() if copy else adata
     adata.uns[f"{vkey}_graph"] = graph
     adata.uns[f"{vkey}_graph_neg"] = graph_neg
     adata.obs[f"{vkey}_self_transition"] = self_prob
-    params = adata.uns.setdefault(f"{vkey}_params", {})
-    params.pop("embeddings", None)
-    params["mode_neighbors"] = mode_neighbors
-    params["n_recurse_neighbors"] = n_recurse
-    # Not written by scVelo: lets every reader detect a reordered or subset copy.
-    params["graph_cells_sha256"] = cells_fingerprint(adata)
+    adata.uns[f"{vkey}_params"] = params
     return adata if copy else None
 
 
 def graph_inputs(adata, vkey="velocity", xkey="Ms", gene_subset=None):
     """(X, V): the float32 states and velocities on the genes ``velocity_graph`` uses.
 
-    For reproducing the graph by hand, e.g. with :func:`velograph.cosine_graph`.
+    For reproducing the graph by hand, e.g. with :func:`velograph.cosine_graph`. Always new
+    arrays: editing them never edits ``adata.layers``.
     """
     require_anndata(adata)
-    return select_genes(adata, vkey, xkey, gene_subset)
+    check_vkey(vkey)
+    check_vkey(xkey, "xkey")
+    X, V = select_genes(adata, vkey, xkey, gene_subset)
+    layers = (adata.layers[xkey], adata.layers[vkey])
+    return tuple(M.copy() if isinstance(layer, np.ndarray) and np.shares_memory(M, layer) else M
+                 for M, layer in zip((X, V), layers, strict=True))
 
 
 def neighborhoods(adata, n_recurse_neighbors=2, n_neighbors=None) -> sp.csr_matrix:

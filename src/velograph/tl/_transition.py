@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import scipy.sparse as sp
 
 from .._sparse import row_of_each_entry, sorted_csr
-from ._access import check_same_cells, embedding, not_supported, require_anndata, stored_square
+from ._access import check_same_cells, check_vkey, embedding, not_supported, require_anndata, stored_square
 from ._graph import self_transition_probability
 
 
 def stored_graphs(adata, vkey="velocity"):
-    """(graph, graph_neg) as scVelo's transition_matrix reads them.
+    """(graph, graph_neg) as scVelo's transition_matrix reads them, but never half of a pair.
 
-    The graph from ``obsp`` if there, else ``uns``; graph_neg from ``uns`` whenever it
-    exists anywhere (scVelo re-reads it from uns), else None. Both are checked: a graph
+    The graph from ``obsp`` if there, else ``uns``; graph_neg likewise from ``obsp`` if
+    there, else ``uns``, else None. (scVelo finds graph_neg in obsp but then reads it from
+    uns, and fails when it is not there; dropping it silently would change T.) Both are checked: a graph
     of another shape than n_obs x n_obs is stale (computed before ``adata[cells].copy()``,
     which does not subset uns) and raises an error saying to rerun ``velocity_graph``, and
     so does a graph that ``velocity_graph`` recorded for other cells or another cell order;
@@ -30,12 +33,29 @@ def stored_graphs(adata, vkey="velocity"):
         raise KeyError(f"adata.uns['{key}'] not found: run velograph.tl.velocity_graph(adata) "
                        "(or scv.tl.velocity_graph(adata)) first")
     graph = stored_square(adata, graph, where, rerun)
-    has_neg = f"{vkey}_graph_neg" in adata.obsp or f"{vkey}_graph_neg" in adata.uns
-    graph_neg = adata.uns.get(f"{vkey}_graph_neg") if has_neg else None
-    if graph_neg is not None:
-        graph_neg = stored_square(adata, graph_neg, f"adata.uns['{vkey}_graph_neg']", rerun)
-    check_same_cells(adata, vkey, rerun)
+    neg_key = f"{vkey}_graph_neg"
+    graph_neg = None
+    if neg_key in adata.obsp:
+        graph_neg = stored_square(adata, adata.obsp[neg_key], f"adata.obsp['{neg_key}']", rerun)
+    elif neg_key in adata.uns:
+        graph_neg = stored_square(adata, adata.uns[neg_key], f"adata.uns['{neg_key}']", rerun)
+    check_same_cells(adata, vkey, rerun, graph)
     return graph, graph_neg
+
+
+def finite_real(x, name: str, *, positive: bool = False) -> float:
+    """``x`` as a float, refusing None, bools, strings, NaN and inf (and x <= 0 with ``positive``) by name.
+
+    A NaN or infinite ``scale`` makes every kernel weight NaN or inf, so T would hold NaN.
+    """
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a finite real number, got {type(x).__name__} {x!r}")
+    x = float(x)
+    if not np.isfinite(x):
+        raise ValueError(f"{name} must be a finite number, got {x} (the kernel weights would be NaN or inf)")
+    if positive and x <= 0:
+        raise ValueError(f"{name} must be positive, got {x}")
+    return x
 
 
 def _normalize_abs(T: sp.csr_matrix) -> sp.csr_matrix:
@@ -140,6 +160,10 @@ def embedding_diffusion(T, X_emb, *, scale_diffusion=1.0, weight_diffusion=0.0) 
     rows = row_of_each_entry(support)
     d = np.linalg.norm(X_emb[support.indices] - X_emb[rows], axis=1)
     sigma = scale_diffusion * d.mean()
+    if not sigma > 0:
+        raise ValueError("the diffusion width scale_diffusion * mean distance between neighbours in the embedding is "
+                         f"{sigma}: every pair of neighbouring cells coincides there, so exp(-d^2 / 2 sigma^2) is "
+                         "undefined. Use another basis")
     diffusion = sp.csr_matrix((np.exp(-0.5 * d**2 / sigma**2), support.indices, support.indptr), shape=T.shape)
     T = sp.csr_matrix(T.multiply(diffusion), dtype=np.float64)
     if 0 < weight_diffusion < 1:
@@ -170,6 +194,8 @@ def transition_matrix(adata, vkey="velocity", basis=None, backward=False, self_t
     whose shape is not n_obs x n_obs (e.g. after ``adata[cells].copy()``, which does not subset
     ``uns``) raises an error saying to rerun ``velocity_graph`` on the subset.
     ``weight_indirect_neighbors``, ``n_neighbors`` and ``basis_constraint`` raise NotImplementedError.
+    ``scale`` must be a finite number (NaN or inf made every weight NaN), ``scale_diffusion``
+    a positive one; an embedding in which all neighbouring cells coincide raises ValueError.
     Reads ``uns['<vkey>_graph']`` (made by :func:`velograph.tl.velocity_graph`) and never writes to ``adata``.
     """
     adata = require_anndata(adata)
@@ -178,6 +204,17 @@ def transition_matrix(adata, vkey="velocity", basis=None, backward=False, self_t
         n_neighbors=(n_neighbors, None, "connectivity re-weighting"),
         basis_constraint=(basis_constraint, None, "embedding-kNN constraint"),
     )
+    check_vkey(vkey)
+    scale = finite_real(scale, "scale")
+    if basis is not None:
+        scale_diffusion = finite_real(scale_diffusion, "scale_diffusion", positive=True)
+        weight_diffusion = finite_real(weight_diffusion, "weight_diffusion")
+    if perc is not None:
+        perc = finite_real(perc, "perc")
+        if not 0 <= perc <= 100:
+            raise ValueError(f"perc must be a percentile in [0, 100], got {perc}")
+    if threshold is not None:
+        threshold = finite_real(threshold, "threshold")
     if vgraph is not None:
         graph = stored_square(adata, vgraph, "vgraph", "Pass a graph with one row and column per cell.")
         graph_neg = None

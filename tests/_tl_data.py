@@ -1,0 +1,72 @@
+"""Small AnnData objects for the velograph.tl tests: a new object on every call, never shared."""
+
+from __future__ import annotations
+
+import anndata as ad
+import numpy as np
+import scipy.sparse as sp
+
+
+def knn_distances(Ms: np.ndarray, k: int) -> sp.csr_matrix:
+    n = len(Ms)
+    d = np.linalg.norm(Ms[:, None] - Ms[None], axis=2)
+    np.fill_diagonal(d, np.inf)
+    idx = np.argsort(d, axis=1)[:, :k]
+    rows = np.repeat(np.arange(n), k)
+    return sp.csr_matrix((d[rows, idx.ravel()], (rows, idx.ravel())), shape=(n, n))
+
+
+def small_adata(n: int = 40, genes: int = 12, k: int = 5, seed: int = 1) -> ad.AnnData:
+    """Cells with Ms, velocity, a kNN distance graph, a UMAP-like embedding and stochastic-mode params."""
+    rng = np.random.default_rng(seed)
+    Ms = rng.normal(size=(n, genes)).astype(np.float32)
+    velocity = rng.normal(size=(n, genes)).astype(np.float32)
+    adata = ad.AnnData(X=Ms.copy(), layers={"Ms": Ms, "velocity": velocity})
+    adata.obs_names = [f"cell{i}" for i in range(n)]
+    adata.var_names = [f"gene{g}" for g in range(genes)]
+    adata.obsp["distances"] = knn_distances(Ms, k)
+    adata.uns["neighbors"] = {"params": {"n_neighbors": k + 1}}
+    adata.uns["velocity_params"] = {"mode": "stochastic"}
+    adata.obsm["X_umap"] = rng.normal(size=(n, 2))
+    return adata
+
+
+def graphed(n: int = 40, genes: int = 12, k: int = 5, seed: int = 1) -> ad.AnnData:
+    import velograph.tl as vtl
+
+    adata = small_adata(n, genes, k, seed)
+    vtl.velocity_graph(adata)
+    return adata
+
+
+def snapshot(adata) -> dict:
+    """Everything of an AnnData a call could change, as plain copies, for before/after comparisons."""
+    import pickle
+
+    return {
+        "obs": adata.obs.copy(), "var": adata.var.copy(), "uns": pickle.dumps(dict(adata.uns)),
+        "obsm": {k: np.array(v, copy=True) for k, v in adata.obsm.items()},
+        "obsp": {k: v.copy() for k, v in adata.obsp.items()},
+        "layers": {k: (v.copy() if sp.issparse(v) else np.array(v, copy=True)) for k, v in adata.layers.items()},
+    }
+
+
+def assert_unchanged(adata, before: dict) -> None:
+    import pandas as pd
+
+    after = snapshot(adata)
+    pd.testing.assert_frame_equal(after["obs"], before["obs"])
+    pd.testing.assert_frame_equal(after["var"], before["var"])
+    assert after["uns"] == before["uns"], "adata.uns changed"
+    assert after["obsm"].keys() == before["obsm"].keys(), "adata.obsm keys changed"
+    for key in before["obsm"]:
+        np.testing.assert_array_equal(after["obsm"][key], before["obsm"][key])
+    assert after["obsp"].keys() == before["obsp"].keys(), "adata.obsp keys changed"
+    for key in before["obsp"]:
+        assert (after["obsp"][key] != before["obsp"][key]).nnz == 0
+    for key in before["layers"]:
+        a, b = after["layers"][key], before["layers"][key]
+        if sp.issparse(a):
+            assert (a != b).nnz == 0
+        else:
+            np.testing.assert_array_equal(a, b)
