@@ -91,13 +91,26 @@ def read_velocity_h5ad(path: str | os.PathLike) -> AnnData:
     return adata
 
 
+#: Bytes read at a time when hashing a file.
+CHUNK_BYTES = 2**20
+
+
+def _file_sha256(path: Path) -> str:
+    """sha256 of a file as 64 hexadecimal digits, read in ``CHUNK_BYTES`` chunks (memory O(1 MB))."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def verify_checksum(path: Path, expected: str, remedy: str) -> None:
     """Raise ValueError when the file's sha256 differs from the recorded one (any changed byte).
 
     Parameters
     ----------
     path : pathlib.Path
-        The file to check (read whole).
+        The file to check (read in 1 MB chunks: memory does not grow with the file).
     expected : str
         The recorded sha256, as 64 lowercase hexadecimal digits.
     remedy : str
@@ -131,7 +144,7 @@ def verify_checksum(path: Path, expected: str, remedy: str) -> None:
     ...
     ValueError: .../data.txt is corrupt or was modified: its sha256 ... differs from the recorded ... Download it again.
     """
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = _file_sha256(path)
     if digest != expected:
         raise ValueError(f"{path} is corrupt or was modified: its sha256 {digest} differs from the recorded "
                          f"{expected}. {remedy}")
