@@ -72,6 +72,17 @@ def browser():
         chromium.close()
 
 
+#: Hang guard for every wait in a page (ms): a stuck page fails, a slow machine does not.
+HANG_GUARD_MS = 600_000
+
+
+def redirect_target(page_file: Path) -> str | None:
+    """The page a ``<meta http-equiv="refresh" ... url=...>`` page sends the browser to, or None."""
+    match = re.search(r"""http-equiv=["']refresh["'][^>]*url=([^"'>\s]+)""", page_file.read_text(errors="replace"),
+                      re.IGNORECASE)
+    return unquote(match.group(1)).removeprefix("./") if match else None
+
+
 def anchors_of(page_file: Path) -> set:
     return set(re.findall(r'\sid="([^"]+)"', page_file.read_text(errors="replace")))
 
@@ -84,13 +95,20 @@ def test_page_renders_cleanly(server, browser, name):
     page.on("response", lambda r: failures.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
     page.on("request", lambda r: failures.append(f"left the machine: {r.url}")
             if urlparse(r.url).hostname not in ("127.0.0.1", None) and not r.url.startswith("data:") else None)
+    # No wall-clock verdict: every wait is for a concrete condition, with a hang guard long
+    # enough for a busy machine (a page that never gets there fails with a timeout).
+    page.set_default_timeout(HANG_GUARD_MS)
+    page.set_default_navigation_timeout(HANG_GUARD_MS)
     page.goto(f"{server}/{name}", wait_until="load")
-    page.wait_for_load_state("networkidle")  # lets a redirect page (index.html) finish redirecting
+    target = redirect_target(HTML / name)
+    if target:  # index.html redirects to the first page: wait until the browser is there
+        page.wait_for_url(lambda url: unquote(urlparse(url).path).endswith("/" + target))
+        page.wait_for_function("() => document.readyState === 'complete'")
     shown = unquote(urlparse(page.url).path).lstrip("/") or "index.html"  # index.html redirects to the first page
 
     math_count = page.locator(".math").count()
     if math_count:
-        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
         page.evaluate("() => MathJax.startup.promise")
         rendered = page.locator("mjx-container").count()
         assert rendered >= math_count, f"{name}: {math_count} math elements but only {rendered} rendered by MathJax"
