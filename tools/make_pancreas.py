@@ -1,6 +1,6 @@
 """Rebuild pancreas.h5ad from the R data file that ships in the SuperCell package.
 
-Source: github GfellerLab/SuperCell, data/pancreas.rda (see src/velograph/data/README.md for commit and blob), which holds
+Source: github GfellerLab/SuperCell, data/pancreas.rda (commit and blob: src/velograph/data/README.md), which holds
 the spliced (emat) and unspliced (nmat) counts of the 3696 cells x 2000 genes of Bastidas-Ponce et
 al. 2019 (GEO GSE132188) as distributed by scVelo, plus cell metadata with integer cluster codes.
 The codes are mapped to scVelo's cluster names; the mapping was verified against the named clusters
