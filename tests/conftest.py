@@ -1,7 +1,18 @@
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from velograph_book.toy import knn_indices
+
+# Hypothesis profiles. In CI (CI=true, which .ci/run exports) every property test draws the
+# same examples on every run ("derandomize"), so a run can only go red through a change;
+# locally examples are random and failures are kept in hypothesis's example database, so
+# that a counterexample found once is replayed until fixed. HYPOTHESIS_PROFILE overrides.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") == "true" else "dev"))
 
 
 @pytest.fixture
