@@ -162,6 +162,9 @@ ARRAY_CASES = [
      ValueError, r"^order has cell index 6 at position 5, outside 0\.\.5"),
     ("pairs-shape", lambda: vg.graph.pair_similarities(X, V[:4], G.indptr, G.indices), ValueError,
      r"^X and V must be 2-D arrays of the same shape"),
+    # issue 17: a ragged neighbour list raised numpy's "inhomogeneous shape" error
+    ("neighbors-ragged", lambda: vg.cosine_graph(X, V, [[1, 2], [0], [0, 1], [2, 4], [3, 5], [4, 0]]), ValueError,
+     r"^neighbors is ragged \(its rows have different lengths\).*sparse matrix"),
 ]
 
 
