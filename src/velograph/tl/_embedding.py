@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from anndata import AnnData
+    from numpy.typing import ArrayLike
 
 from .._sparse import canonical_csr
 from ..projection import project_velocity_csr
@@ -10,13 +17,35 @@ from ._access import check_vkey, embedding, not_supported, require_anndata, stor
 from ._transition import finite_real, transition_matrix
 
 
-def quiver_autoscale(X_emb, V_emb) -> float:
+def quiver_autoscale(X_emb: ArrayLike, V_emb: ArrayLike) -> float:
     """scVelo's arrow-length scale: matplotlib's automatic quiver scale on the first two columns.
 
     matplotlib picks scale = 1.8 * mean arrow length * max(10, sqrt(N)) / axis span (in
     display units, for the embedding divided by max abs(X_emb)); scVelo divides the arrows by
     3 * this number. One global scalar: directions never change. Drawn off-screen and
     closed, exactly as scVelo does, so the value is identical.
+
+    Parameters
+    ----------
+    X_emb : array_like, shape (n_cells, d >= 2)
+        Embedding coordinates (the first two columns are drawn).
+    V_emb : array_like, shape (n_cells, d >= 2)
+        The unscaled arrows.
+
+    Returns
+    -------
+    float
+        The scale, in arrow units per embedding unit (scVelo divides the arrows by 3 times it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from velograph.tl import quiver_autoscale
+    >>> t = np.arange(8.0)
+    >>> X_emb = np.c_[t, (t - 3.5) ** 2 / 4]
+    >>> V_emb = np.c_[np.ones(8), (t - 3.5) / 2]
+    >>> print(f"{quiver_autoscale(X_emb, V_emb):.4f}")
+    4.8676
     """
     import matplotlib.pyplot as plt
 
@@ -34,9 +63,11 @@ def quiver_autoscale(X_emb, V_emb) -> float:
         plt.close(fig)
 
 
-def velocity_embedding(data, basis=None, vkey="velocity", scale=10, self_transitions=True,
-                       use_negative_cosines=True, direct_pca_projection=None, retain_scale=False,
-                       autoscale=True, all_comps=True, T=None, copy=False):
+def velocity_embedding(data: AnnData, basis: str | None = None, vkey: str = "velocity", scale: float = 10,
+                       self_transitions: bool = True, use_negative_cosines: bool = True,
+                       direct_pca_projection: bool | None = None, retain_scale: bool = False, autoscale: bool = True,
+                       all_comps: bool = True, T: sp.spmatrix | sp.sparray | np.ndarray | None = None,
+                       copy: bool = False) -> AnnData | None:
     r"""Embedded velocities exactly as ``scv.tl.velocity_embedding`` computes them.
 
     1. T = ``transition_matrix(adata, scale, self_transitions, use_negative_cosines=True)``:
@@ -61,6 +92,77 @@ def velocity_embedding(data, basis=None, vkey="velocity", scale=10, self_transit
     it is computed from, must have one row and column per cell of ``adata``: after
     ``adata[cells].copy()`` (which does not subset ``uns``) the error says to rerun
     ``velocity_graph`` on the subset.
+
+    Parameters
+    ----------
+    data : anndata.AnnData
+        With the graphs of :func:`velograph.tl.velocity_graph` and ``obsm['X_<basis>']``.
+    basis : str, optional
+        The embedding (None: the last of pca, tsne, umap present).
+    vkey : str
+        Prefix of the stored graphs and of the key written.
+    scale : float
+        lambda of the kernel (step 1).
+    self_transitions : bool
+        Self-transitions in the kernel (removed again with the diagonal).
+    use_negative_cosines : bool
+        The signed kernel (scVelo's default here).
+    direct_pca_projection : bool, optional
+        Only None or False (the path implemented here).
+    retain_scale : bool
+        Only False.
+    autoscale : bool
+        Divide by 3 * :func:`quiver_autoscale` (step 3).
+    all_comps : bool
+        Use every column of the embedding (else the first two).
+    T : sparse matrix, optional
+        A transition matrix to use instead of computing one.
+    copy : bool
+        Return a modified copy instead of writing to ``data``.
+
+    Returns
+    -------
+    anndata.AnnData or None
+        The copy with ``obsm['<vkey>_<basis>']`` written when ``copy``, else None.
+
+    Raises
+    ------
+    KeyError
+        If the embedding or the stored graph is missing (the message names the call that
+        makes it).
+    ValueError
+        If the embedding is not finite with at least 2 columns, or a graph or ``T`` belongs
+        to another object.
+    TypeError
+        If ``data`` is not an AnnData or ``basis`` not a string.
+    NotImplementedError
+        For ``direct_pca_projection=True`` or ``retain_scale=True``.
+
+    Examples
+    --------
+    >>> import anndata as ad
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> import velograph.tl as vtl
+    >>> t = np.arange(8.0)  # 8 cells along a trajectory, 4 genes
+    >>> Ms = np.c_[t, t**2 / 8, 8 - t, (t - 3) ** 2 / 4]
+    >>> velocity = np.c_[np.ones(8), t / 4, -np.ones(8), (t - 3) / 2] + (np.arange(32).reshape(8, 4) % 5 - 2) / 10
+    >>> nearest = np.array([[1, 2]] + [[i - 1, i + 1] for i in range(1, 7)] + [[6, 5]])  # 2 neighbours each
+    >>> distances = sp.csr_matrix((np.ones(16), nearest.ravel(), np.arange(0, 17, 2)), shape=(8, 8))
+    >>> adata = ad.AnnData(np.zeros((8, 4)), layers={"Ms": Ms, "velocity": velocity},
+    ...                    obsp={"distances": distances}, obsm={"X_umap": np.c_[t, (t - 3.5) ** 2 / 4]})
+    >>> adata.var_names = ["a", "b", "c", "d"]
+    >>> vtl.velocity_graph(adata)
+    >>> vtl.velocity_embedding(adata, basis="umap", autoscale=False)
+    >>> print(np.round(adata.obsm["velocity_umap"][1:7], 3))
+    [[ 0.592 -0.681]
+     [ 0.799 -0.548]
+     [ 0.918 -0.209]
+     [ 0.918  0.21 ]
+     [ 0.797  0.551]
+     [ 0.575  0.655]]
+    >>> adata.uns["velocity_params"]["embeddings"]
+    ['umap']
     """
     adata = require_anndata(data, "data")
     not_supported(

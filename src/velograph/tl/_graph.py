@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from anndata import AnnData
+    from numpy.typing import ArrayLike
 
 from .._checks import positive_int
 from ..graph import locality_order, pair_similarities
@@ -131,10 +136,13 @@ def self_transition_probability(graph) -> np.ndarray:
     return np.clip(np.percentile(confidence, 98) - confidence, 0, 1)
 
 
-def velocity_graph(data, vkey="velocity", xkey="Ms", tkey=None, basis=None, n_neighbors=None,
-                   n_recurse_neighbors=None, random_neighbors_at_max=None, sqrt_transform=None,
-                   variance_stabilization=None, gene_subset=None, compute_uncertainties=None, approx=None,
-                   mode_neighbors="distances", copy=False, n_jobs=None, backend="loky", show_progress_bar=True):
+def velocity_graph(data: AnnData, vkey: str = "velocity", xkey: str = "Ms", tkey: str | None = None,
+                   basis: str | None = None, n_neighbors: int | None = None, n_recurse_neighbors: int | None = None,
+                   random_neighbors_at_max: int | None = None, sqrt_transform: bool | None = None,
+                   variance_stabilization: bool | None = None, gene_subset: ArrayLike | None = None,
+                   compute_uncertainties: bool | None = None, approx: bool | None = None,
+                   mode_neighbors: str = "distances", copy: bool = False, n_jobs: int | None = None,
+                   backend: str = "loky", show_progress_bar: bool = True) -> AnnData | None:
     r"""Velocity graph exactly as ``scv.tl.velocity_graph`` computes it.
 
     For every cell i and every j in its neighbourhood N_i (i itself, its kNN and,
@@ -170,6 +178,85 @@ def velocity_graph(data, vkey="velocity", xkey="Ms", tkey=None, basis=None, n_ne
     correlation over one gene is undefined).
     Nothing upstream is computed: missing ``layers[xkey]``, ``layers[vkey]`` or
     ``obsp['distances']`` raise KeyError naming the call that makes them.
+
+    Parameters
+    ----------
+    data : anndata.AnnData
+        With ``layers[xkey]``, ``layers[vkey]`` and ``obsp['distances']`` (from
+        ``sc.pp.neighbors``).
+    vkey : str
+        Layer of the velocities; also the prefix of every key written.
+    xkey : str
+        Layer of the states (scVelo's kNN-smoothed ``Ms``).
+    tkey, basis
+        Not supported (NotImplementedError unless None).
+    n_neighbors : int, optional
+        Use only the first ``n_neighbors`` of the stored kNN (at most the stored k).
+    n_recurse_neighbors : int, optional
+        Neighbourhood depth: 2 (the default) adds the neighbours' neighbours; 1 when
+        ``n_neighbors`` is given.
+    random_neighbors_at_max : int, optional
+        Not supported (NotImplementedError unless None).
+    sqrt_transform : bool, optional
+        Apply f = sign*sqrt (None: True exactly for stochastic-mode velocities).
+    variance_stabilization : bool, optional
+        scVelo's older name of ``sqrt_transform``, used when that is None.
+    gene_subset : list of str or boolean mask, optional
+        The genes to compare (instead of the velocity genes).
+    compute_uncertainties, approx
+        Not supported (NotImplementedError unless None or False).
+    mode_neighbors : {'distances'}
+        Only ``'distances'`` is supported.
+    copy : bool
+        Return a modified copy instead of writing to ``data``.
+    n_jobs, backend, show_progress_bar
+        Accepted for compatibility and ignored (one process).
+
+    Returns
+    -------
+    anndata.AnnData or None
+        The copy with the keys written when ``copy``, else None (``data`` is updated).
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not an AnnData.
+    KeyError
+        If ``layers[xkey]``, ``layers[vkey]`` or ``obsp['distances']`` is missing (the
+        message names the call that makes it), or a name of ``gene_subset`` is unknown.
+    ValueError
+        If an input is malformed (no velocity gene, a neighbour graph of another object,
+        a non-positive count).
+    NotImplementedError
+        For the options scVelo has and velograph does not reproduce (listed above).
+
+    Examples
+    --------
+    >>> import anndata as ad
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> import velograph.tl as vtl
+    >>> t = np.arange(8.0)  # 8 cells along a trajectory, 4 genes
+    >>> Ms = np.c_[t, t**2 / 8, 8 - t, (t - 3) ** 2 / 4]
+    >>> velocity = np.c_[np.ones(8), t / 4, -np.ones(8), (t - 3) / 2] + (np.arange(32).reshape(8, 4) % 5 - 2) / 10
+    >>> nearest = np.array([[1, 2]] + [[i - 1, i + 1] for i in range(1, 7)] + [[6, 5]])  # 2 neighbours each
+    >>> distances = sp.csr_matrix((np.ones(16), nearest.ravel(), np.arange(0, 17, 2)), shape=(8, 8))
+    >>> adata = ad.AnnData(np.zeros((8, 4)), layers={"Ms": Ms, "velocity": velocity},
+    ...                    obsp={"distances": distances}, obsm={"X_umap": np.c_[t, (t - 3.5) ** 2 / 4]})
+    >>> adata.var_names = ["a", "b", "c", "d"]
+    >>> vtl.velocity_graph(adata)
+    >>> graph, graph_neg = adata.uns["velocity_graph"], adata.uns["velocity_graph_neg"]
+    >>> print(type(graph).__name__, graph.dtype, graph.nnz, graph_neg.nnz)
+    csr_matrix float32 14 14
+    >>> print(np.round((graph + graph_neg)[:3, :5].toarray(), 3))
+    [[ 0.     0.997  0.983  0.956  0.   ]
+     [-0.986  0.     0.982  0.959  0.   ]
+     [-0.962 -0.986  0.     0.993  0.97 ]]
+    >>> print(np.round(adata.obs["velocity_self_transition"].to_numpy(), 3))
+    [0.003 0.018 0.007 0.045 0.    0.    0.016 1.   ]
+
+    The last cell has no neighbour ahead of it: its largest similarity is low, so its
+    self-transition probability is 1.
     """
     adata = require_anndata(data, "data")
     not_supported(
@@ -221,11 +308,60 @@ def velocity_graph(data, vkey="velocity", xkey="Ms", tkey=None, basis=None, n_ne
     return adata if copy else None
 
 
-def graph_inputs(adata, vkey="velocity", xkey="Ms", gene_subset=None):
+def graph_inputs(adata: AnnData, vkey: str = "velocity", xkey: str = "Ms",
+                 gene_subset: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(X, V): the float32 states and velocities on the genes ``velocity_graph`` uses.
 
     For reproducing the graph by hand, e.g. with :func:`velograph.cosine_graph`. Always new
     arrays: editing them never edits ``adata.layers``.
+
+    Parameters
+    ----------
+    adata : anndata.AnnData
+        With ``layers[xkey]`` and ``layers[vkey]``; read, never written.
+    vkey : str
+        Layer of the velocities.
+    xkey : str
+        Layer of the states.
+    gene_subset : list of str or boolean mask, optional
+        As in :func:`velograph.tl.velocity_graph`.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        (X, V), each (n_obs, n_genes used), float32. They may share memory with the layers:
+        do not write to them.
+
+    Raises
+    ------
+    KeyError, ValueError, TypeError
+        As :func:`velograph.tl.velocity_graph` for the same inputs.
+
+    Examples
+    --------
+    The arrays reproduce the stored graph with the array-level :func:`velograph.pearson_graph`:
+
+    >>> import anndata as ad
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> import velograph.tl as vtl
+    >>> t = np.arange(8.0)  # 8 cells along a trajectory, 4 genes
+    >>> Ms = np.c_[t, t**2 / 8, 8 - t, (t - 3) ** 2 / 4]
+    >>> velocity = np.c_[np.ones(8), t / 4, -np.ones(8), (t - 3) / 2] + (np.arange(32).reshape(8, 4) % 5 - 2) / 10
+    >>> nearest = np.array([[1, 2]] + [[i - 1, i + 1] for i in range(1, 7)] + [[6, 5]])  # 2 neighbours each
+    >>> distances = sp.csr_matrix((np.ones(16), nearest.ravel(), np.arange(0, 17, 2)), shape=(8, 8))
+    >>> adata = ad.AnnData(np.zeros((8, 4)), layers={"Ms": Ms, "velocity": velocity},
+    ...                    obsp={"distances": distances}, obsm={"X_umap": np.c_[t, (t - 3.5) ** 2 / 4]})
+    >>> adata.var_names = ["a", "b", "c", "d"]
+    >>> import velograph
+    >>> vtl.velocity_graph(adata)
+    >>> X, V = vtl.graph_inputs(adata)
+    >>> print(X.dtype, X.shape)
+    float32 (8, 4)
+    >>> graph = velograph.pearson_graph(X, V, vtl.neighborhoods(adata))
+    >>> stored = adata.uns["velocity_graph"] + adata.uns["velocity_graph_neg"]
+    >>> bool(abs(graph - stored).max() < 1e-6)
+    True
     """
     require_anndata(adata)
     check_vkey(vkey)
@@ -236,12 +372,56 @@ def graph_inputs(adata, vkey="velocity", xkey="Ms", gene_subset=None):
                  for M, layer in zip((X, V), layers, strict=True))
 
 
-def neighborhoods(adata, n_recurse_neighbors=2, n_neighbors=None) -> sp.csr_matrix:
+def neighborhoods(adata: AnnData, n_recurse_neighbors: int = 2, n_neighbors: int | None = None) -> sp.csr_matrix:
     """The neighbour sets N_i that ``velocity_graph`` scans, without each cell itself.
 
     A boolean CSR pattern: row i marks i's kNN (from ``obsp['distances']``) and, with
     ``n_recurse_neighbors=2``, their kNN. Pass it as ``neighbors`` to
     :func:`velograph.cosine_graph` to compute textbook variants on the same pairs.
+
+    Parameters
+    ----------
+    adata : anndata.AnnData
+        With ``obsp['distances']``; read, never written.
+    n_recurse_neighbors : int
+        1: the kNN only; 2: also their kNN.
+    n_neighbors : int, optional
+        Use only the first ``n_neighbors`` of the stored kNN.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, bool, n_obs x n_obs
+        Row i marks the cells of N_i (i itself excluded).
+
+    Raises
+    ------
+    KeyError
+        If there is no neighbour graph.
+    TypeError, ValueError
+        If ``adata`` is not an AnnData, a count is not a positive integer, or the neighbour
+        graph is malformed.
+
+    Examples
+    --------
+    >>> import anndata as ad
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> import velograph.tl as vtl
+    >>> t = np.arange(8.0)  # 8 cells along a trajectory, 4 genes
+    >>> Ms = np.c_[t, t**2 / 8, 8 - t, (t - 3) ** 2 / 4]
+    >>> velocity = np.c_[np.ones(8), t / 4, -np.ones(8), (t - 3) / 2] + (np.arange(32).reshape(8, 4) % 5 - 2) / 10
+    >>> nearest = np.array([[1, 2]] + [[i - 1, i + 1] for i in range(1, 7)] + [[6, 5]])  # 2 neighbours each
+    >>> distances = sp.csr_matrix((np.ones(16), nearest.ravel(), np.arange(0, 17, 2)), shape=(8, 8))
+    >>> adata = ad.AnnData(np.zeros((8, 4)), layers={"Ms": Ms, "velocity": velocity},
+    ...                    obsp={"distances": distances}, obsm={"X_umap": np.c_[t, (t - 3.5) ** 2 / 4]})
+    >>> adata.var_names = ["a", "b", "c", "d"]
+    >>> pattern = vtl.neighborhoods(adata)
+    >>> print(pattern[:3].toarray().astype(int))
+    [[0 1 1 1 0 0 0 0]
+     [1 0 1 1 0 0 0 0]
+     [1 1 0 1 1 0 0 0]]
+    >>> vtl.neighborhoods(adata, n_recurse_neighbors=1).nnz  # the 2 nearest of each of the 8 cells
+    16
     """
     require_anndata(adata)
     n_neighbors = None if n_neighbors is None else positive_int(n_neighbors, "n_neighbors")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from anndata import AnnData
 
 from .._sparse import row_of_each_entry, sorted_csr
 from ._access import check_same_cells, check_vkey, embedding, not_supported, require_anndata, stored_square
@@ -172,9 +176,12 @@ def embedding_diffusion(T, X_emb, *, scale_diffusion=1.0, weight_diffusion=0.0) 
     return _normalize_abs(T)
 
 
-def transition_matrix(adata, vkey="velocity", basis=None, backward=False, self_transitions=True, scale=10,
-                      perc=None, threshold=None, use_negative_cosines=False, weight_diffusion=0, scale_diffusion=1,
-                      weight_indirect_neighbors=None, n_neighbors=None, vgraph=None, basis_constraint=None):
+def transition_matrix(adata: AnnData, vkey: str = "velocity", basis: str | None = None, backward: bool = False,
+                      self_transitions: bool = True, scale: float = 10, perc: float | None = None,
+                      threshold: float | None = None, use_negative_cosines: bool = False, weight_diffusion: float = 0,
+                      scale_diffusion: float = 1, weight_indirect_neighbors: float | None = None,
+                      n_neighbors: int | None = None, vgraph: sp.spmatrix | sp.sparray | np.ndarray | None = None,
+                      basis_constraint: str | None = None) -> sp.csr_matrix:
     r"""Transition matrix exactly as ``scv.tl.transition_matrix`` computes it (returned, not stored).
 
     Default call, with lambda = ``scale`` = 10 (the blog's 1/sigma^2), N_i the stored
@@ -197,6 +204,84 @@ def transition_matrix(adata, vkey="velocity", basis=None, backward=False, self_t
     ``scale`` must be a finite number (NaN or inf made every weight NaN), ``scale_diffusion``
     a positive one; an embedding in which all neighbouring cells coincide raises ValueError.
     Reads ``uns['<vkey>_graph']`` (made by :func:`velograph.tl.velocity_graph`) and never writes to ``adata``.
+
+    Parameters
+    ----------
+    adata : anndata.AnnData
+        With the graphs of :func:`velograph.tl.velocity_graph`; read, never written.
+    vkey : str
+        Prefix of the stored graphs (``uns['<vkey>_graph']``, ``uns['<vkey>_graph_neg']``).
+    basis : str, optional
+        Embedding ``obsm['X_<basis>']`` whose distances weight the kernel (see above).
+    backward : bool
+        Transpose the unnormalised kernel (transitions into each cell).
+    self_transitions : bool
+        Put s_i on the diagonal.
+    scale : float
+        lambda, the kernel's inverse width (1/sigma^2 of the blog).
+    perc, threshold : float, optional
+        Set kernel entries below ``threshold`` (or below the ``perc``-th percentile of the
+        entries) to 0 before normalising.
+    use_negative_cosines : bool
+        The signed kernel (see ``kernel`` in this module).
+    weight_diffusion, scale_diffusion : float
+        The embedding weighting with ``basis``: mixing weight of the narrower Gaussian and
+        the factor of its width sigma_d = scale_diffusion * mean distance.
+    weight_indirect_neighbors, n_neighbors
+        Not supported (NotImplementedError unless None).
+    vgraph : sparse matrix, optional
+        A graph to use instead of the stored one (no graph_neg: e^{lambda pi} - 1 throughout).
+    basis_constraint : str, optional
+        Not supported (NotImplementedError unless None).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, n_obs x n_obs
+        The transition matrix, float32 (float64 with ``basis``), canonical; each row with
+        stored entries sums to 1 (absolute values with ``use_negative_cosines``).
+
+    Raises
+    ------
+    KeyError
+        If there is no stored graph (run :func:`velograph.tl.velocity_graph` first), or no
+        ``obsm['X_<basis>']``.
+    ValueError
+        If a stored graph belongs to other cells, another cell order or another object.
+    TypeError
+        If ``adata`` is not an AnnData.
+    NotImplementedError
+        For the unsupported options listed above.
+
+    Examples
+    --------
+    >>> import anndata as ad
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> import velograph.tl as vtl
+    >>> t = np.arange(8.0)  # 8 cells along a trajectory, 4 genes
+    >>> Ms = np.c_[t, t**2 / 8, 8 - t, (t - 3) ** 2 / 4]
+    >>> velocity = np.c_[np.ones(8), t / 4, -np.ones(8), (t - 3) / 2] + (np.arange(32).reshape(8, 4) % 5 - 2) / 10
+    >>> nearest = np.array([[1, 2]] + [[i - 1, i + 1] for i in range(1, 7)] + [[6, 5]])  # 2 neighbours each
+    >>> distances = sp.csr_matrix((np.ones(16), nearest.ravel(), np.arange(0, 17, 2)), shape=(8, 8))
+    >>> adata = ad.AnnData(np.zeros((8, 4)), layers={"Ms": Ms, "velocity": velocity},
+    ...                    obsp={"distances": distances}, obsm={"X_umap": np.c_[t, (t - 3.5) ** 2 / 4]})
+    >>> adata.var_names = ["a", "b", "c", "d"]
+    >>> vtl.velocity_graph(adata)
+    >>> T = vtl.transition_matrix(adata)
+    >>> print(type(T).__name__, T.dtype)
+    csr_matrix float32
+    >>> print(np.round(T[:3, :5].toarray(), 3))
+    [[0.    0.394 0.344 0.262 0.   ]
+     [0.    0.    0.558 0.442 0.   ]
+     [0.    0.    0.    0.555 0.445]]
+    >>> print(np.round(np.asarray(T.sum(axis=1)).ravel(), 4))
+    [1. 1. 1. 1. 1. 1. 1. 1.]
+
+    The signed kernel keeps the backward neighbours, with negative weights:
+
+    >>> print(np.round(vtl.transition_matrix(adata, use_negative_cosines=True)[1:3, :5].toarray(), 3))
+    [[-0.366  0.     0.353  0.28   0.   ]
+     [-0.211 -0.27   0.     0.288  0.231]]
     """
     adata = require_anndata(adata)
     not_supported(
