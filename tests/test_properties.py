@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 import velograph as vg
 from velograph.graph import pair_similarities
 from velograph.reference import pair_similarities_numpy
-from velograph.toy import knn_indices
+from velograph_book import toy
+from velograph_book.toy import knn_indices
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -222,7 +223,7 @@ def adjacency_of(nbrs):
 
 
 def test_transition_matrix_sigma_extremes_exactly():
-    G = vg.toy.one_row_matrix([0.9, 0.6, 0.1, -0.3, -0.8], [1, 2, 3, 4, 5], 6)
+    G = toy.one_row_matrix([0.9, 0.6, 0.1, -0.3, -0.8], [1, 2, 3, 4, 5], 6)
     np.testing.assert_array_equal(vg.transition_matrix(G, sigma=1e-155).toarray()[0, 1:], [1, 0, 0, 0, 0])
     np.testing.assert_allclose(vg.transition_matrix(G, sigma=1e200).toarray()[0, 1:], 0.2, atol=1e-15)
 
@@ -287,7 +288,7 @@ def test_row_correlations_on_nearly_constant_rows(seed, spread_exponent, over):
 def test_reconstructability_with_a_huge_sigma_is_the_exact_value():
     # Chapter 4's toy graphs with sigma = 1000: every row of T is uniform to ~1e-7, and
     # the one-pass formula gave NaN for every cell. Exact (rational arithmetic): 0.996885.
-    X, V, _ = vg.toy.toy_expression(n_cells=12, n_genes=6, seed=0)
+    X, V, _ = toy.toy_expression(n_cells=12, n_genes=6, seed=0)
     nbrs = knn_indices(X, 4)
     T_full = vg.transition_matrix(vg.cosine_graph(X, V, nbrs), sigma=1000.0)
     T_sub = vg.transition_matrix(vg.cosine_graph(X[:, :3], V[:, :3], nbrs), sigma=1000.0)
@@ -299,8 +300,8 @@ def test_reconstructability_with_a_huge_sigma_is_the_exact_value():
 
 
 def test_constant_rows_have_no_correlation():
-    A = vg.toy.one_row_matrix([0.25, 0.25, 0.25, 0.25], [1, 2, 3, 4], 5)
-    B = vg.toy.one_row_matrix([0.1, 0.2, 0.3, 0.4], [1, 2, 3, 4], 5)
+    A = toy.one_row_matrix([0.25, 0.25, 0.25, 0.25], [1, 2, 3, 4], 5)
+    B = toy.one_row_matrix([0.1, 0.2, 0.3, 0.4], [1, 2, 3, 4], 5)
     assert np.isnan(vg.row_correlations(A, B, over="neighbors")[0])
     expected = exact_correlation(A[0].toarray()[0], B[0].toarray()[0])
     assert vg.row_correlations(A, B, over="all")[0] == pytest.approx(expected)
