@@ -34,6 +34,27 @@ def stochastic_velocity(Mu, Ms, gamma):
     return Mu - np.asarray(gamma, dtype=np.float32)[None, :] * Ms
 
 
+#: What tools/make_prepared.py writes and pancreas_prepared reads, by AnnData attribute.
+REQUIRED_ENTRIES = {
+    "layers": ("Ms", "Mu", "spliced", "velocity_dynamical"),
+    "var": ("stochastic_velocity_genes", "dynamical_velocity_genes", "stochastic_velocity_gamma"),
+    "uns": ("velocity_params_stochastic", "velocity_params_dynamical"),
+}
+
+
+def _check_entries(adata, target) -> None:
+    """Raise ValueError naming what a file lacks, instead of a bare KeyError halfway through the loader."""
+    missing = [f"{where}[{key!r}]" for where, keys in REQUIRED_ENTRIES.items()
+               for key in keys if key not in getattr(adata, where)]
+    if not missing:
+        return
+    raw = "spliced" in adata.layers and "unspliced" in adata.layers and "Ms" not in adata.layers
+    hint = (" It looks like the raw counts (velograph.datasets.pancreas()), not the prepared file: run the recipe "
+            "on it, or python tools/make_prepared.py to remake the prepared file" if raw else
+            " Remake it with python tools/make_prepared.py")
+    raise ValueError(f"{target} is not a prepared pancreas file: it has no {', '.join(missing)}.{hint}")
+
+
 def pancreas_prepared(mode="stochastic", *, path=None, verify=True):
     """The pancreas data after scVelo's recipe and velocity model ``mode``, as shipped: an AnnData.
 
@@ -72,6 +93,7 @@ def pancreas_prepared(mode="stochastic", *, path=None, verify=True):
         adata = ad.read_h5ad(target)  # a new object on every call: nothing to copy
     except Exception as err:
         raise ValueError(f"{target} is not a readable .h5ad file (truncated or corrupt?): {err}") from err
+    _check_entries(adata, target)
     other = MODES[1 - MODES.index(mode)]
     if mode == "stochastic":
         gamma = adata.var["stochastic_velocity_gamma"].to_numpy(np.float32)
