@@ -296,7 +296,10 @@ def test_reconstructability_with_a_huge_sigma_is_the_exact_value():
     exact = [exact_correlation(T_full[i].toarray().ravel()[nbrs[i]], T_sub[i].toarray().ravel()[nbrs[i]])
              for i in range(12)]
     np.testing.assert_allclose(per_cell, exact, atol=1e-12)
-    assert vg.reconstructability_score(T_full, T_sub, over="neighbors") == pytest.approx(0.9968847585787688, abs=1e-12)
+    # The median of the exact per-cell values; its digits beyond the sixth follow the float
+    # rounding of the graph itself (the rows differ by ~1e-7), so only six are stated.
+    assert vg.reconstructability_score(T_full, T_sub, over="neighbors") == pytest.approx(np.median(exact), abs=1e-12)
+    assert np.median(exact) == pytest.approx(0.996885, abs=5e-7)
 
 
 def test_constant_rows_have_no_correlation():
