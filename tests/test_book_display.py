@@ -61,9 +61,16 @@ def test_table_right_aligns_columns(capsys):
     ]
 
 
-def test_table_refuses_a_row_longer_than_the_header():
-    with pytest.raises(ValueError):
+def test_table_refuses_a_row_longer_or_shorter_than_the_header():
+    with pytest.raises(ValueError, match="row 0 has 3 cells but the header has 2 columns"):
         display.table([["a", 1.0, "extra"]], ["gene", "value"])
+    with pytest.raises(ValueError, match="row 1 has 1 cells but the header has 2 columns"):
+        display.table([["a", 1.0], ["b"]], ["gene", "value"])
+
+
+def test_table_takes_rows_from_a_generator(capsys):
+    display.table(((name, value) for name, value in [("a", 1.5), ("b", -2.0)]), ["gene", "value"], digits=1)
+    assert capsys.readouterr().out.splitlines() == ["gene  value", "   a    1.5", "   b   -2.0"]
 
 
 def test_rounding_margin_holds_in_its_block_restores_on_exit_and_checks_its_argument(margin):
@@ -80,6 +87,7 @@ def test_rounding_margin_holds_in_its_block_restores_on_exit_and_checks_its_argu
         with pytest.raises(ValueError, match="margin must be a finite number >= 0"):
             margin(bad)
     assert display.current_margin() == 3e-6  # a refused margin changes nothing
+    assert repr(margin(2e-6)) == "rounding_margin(2e-06)"  # a notebook shows this, not a memory address
 
 
 def test_values_near_a_rounding_boundary_are_refused(margin):

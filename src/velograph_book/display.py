@@ -47,6 +47,10 @@ class rounding_margin:  # noqa: N801 (used like a function, as torch.set_grad_en
         self.previous, self.margin = _MARGIN, float(margin)
         _MARGIN = self.margin
 
+    def __repr__(self) -> str:
+        # what a notebook cell that ends with ``rounding_margin(2e-6)`` displays: no memory address
+        return f"rounding_margin({self.margin!r})"
+
     def __enter__(self) -> float:
         return self.margin
 
@@ -142,6 +146,10 @@ def table(rows, header, digits=DIGITS, *, margin=None) -> None:
     ``digits`` and ``margin`` are one value for every column or a sequence with one per
     column (e.g. angles in degrees at 1 decimal beside shares at 3).
     """
+    rows = [list(row) for row in rows]  # a generator is read once
+    for k, row in enumerate(rows):
+        if len(row) != len(header):
+            raise ValueError(f"row {k} has {len(row)} cells but the header has {len(header)} columns")
     column_digits = [DIGITS if d is None else d for d in _per_column(digits, header, "digits")]
     column_margins = _per_column(margin, header, "margin")
 
