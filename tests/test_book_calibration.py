@@ -1,0 +1,141 @@
+"""Tests of velograph_book.calibration: the calibrations of chapter 9 on ground truth."""
+
+from __future__ import annotations
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+import velograph.tl as vtl
+from velograph_book import calibration, simulation
+
+
+@pytest.fixture(scope="module")
+def branching():
+    return simulation.load_ground_truth("branching", 3)
+
+
+@pytest.fixture(scope="module")
+def steady():
+    return simulation.load_ground_truth("steady_dense_end", 0)
+
+
+# --------------------------------------------------------------------------- small pieces
+
+
+def test_monte_carlo_p_counts_ties_and_gives_its_standard_error():
+    p, se = calibration.monte_carlo_p([0.0, 1.0, 2.0, 3.0], 2.0)  # 2 and 3 are >= 2
+    assert p == pytest.approx(3 / 5)
+    assert se == pytest.approx(np.sqrt(0.6 * 0.4 / 4))
+    assert calibration.monte_carlo_p(np.zeros(199), 1.0)[0] == pytest.approx(1 / 200)
+
+
+def test_monte_carlo_p_refuses_an_empty_null():
+    with pytest.raises(ValueError, match="null must be a non-empty"):
+        calibration.monte_carlo_p([], 0.5)
+
+
+def test_rate_counts_hits():
+    assert calibration.rate([True, False, True]) == (2, 3, pytest.approx(2 / 3))
+    with pytest.raises(ValueError, match="hits"):
+        calibration.rate([])
+
+
+def test_lean_share_leaves_out_zero_rows():
+    arrows = np.array([[1.0, 0.0], [-1.0, 0.2], [0.0, 0.0], [0.3, 1.0]])
+    direction = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    assert calibration.lean_share(arrows, direction) == (pytest.approx(2 / 3), 3)
+    with pytest.raises(ValueError, match="same shape"):
+        calibration.lean_share(arrows, direction[:2])
+
+
+def test_summary_rows_count_fired_tests_per_group():
+    table = pd.DataFrame({"data": ["a", "a", "b"], "fired": [True, False, False], "share": [0.6, 0.4, 0.5],
+                          "true_share": [np.nan, np.nan, 0.3]})
+    rows = calibration.summary_rows(table, ["data"])
+    assert rows[0][:5] == ("a", 1, 2, 0.4, 0.6) and np.isnan(rows[0][5])
+    assert rows[1] == ("b", 0, 1, 0.5, 0.5, 0.3, 0.3)
+    with pytest.raises(KeyError, match="no column"):
+        calibration.summary_rows(table, ["nothing"])
+
+
+def test_spearman_and_its_bootstrap_interval():
+    x = np.arange(20.0)
+    assert calibration.spearman(x, x**3) == pytest.approx(1.0)
+    assert calibration.spearman(x, -x) == pytest.approx(-1.0)
+    low, high = calibration.bootstrap_interval(calibration.spearman, (x, x + np.sin(x)), n_boot=50, seed=1)
+    assert low <= calibration.spearman(x, x + np.sin(x)) <= high
+    with pytest.raises(ValueError, match="same length"):
+        calibration.spearman(x, x[:5])
+
+
+def test_reversal_by_fit_bins_cells_by_local_r2():
+    angle = np.array([100.0, 10.0, 170.0, 3.0, 4.0, 95.0, np.nan])
+    r2 = np.array([0.1, 0.15, 0.3, 0.9, 1.0, 0.6, 0.9])
+    rows = calibration.reversal_by_fit(angle, r2, edges=(0, 0.2, 0.5, 1), n_boot=20)
+    assert [row[:3] for row in rows] == [("0-0.2", 2, 0.5), ("0.2-0.5", 1, 1.0), ("0.5-1", 3, pytest.approx(1 / 3))]
+    assert rows[2][5] == 4.0  # median of 3, 4 and 95 (the NaN angle left out); R^2 = 1 in the closed last bin
+    with pytest.raises(ValueError, match="increasing"):
+        calibration.reversal_by_fit(angle, r2, edges=(0.5, 0.2))
+
+
+def test_density_direction_is_the_mean_unit_direction_to_the_neighbours():
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [5.0, 5.0]])
+    knn = np.array([[1, 2], [0, 2], [0, 1], [1, 2]])
+    distances = sp.csr_matrix((np.ones(8), knn.ravel(), np.arange(0, 9, 2)), shape=(4, 4))
+    adata = ad.AnnData(np.zeros((4, 2)), obsm={"X_umap": X}, obsp={"distances": distances})
+    d = calibration.density_direction(adata)
+    # cell 0 scans its kNN {1, 2} and theirs {0, 1, 2}: unit directions (1, 0) and (0, 1)
+    np.testing.assert_allclose(d[0], [0.5, 0.5])
+
+
+def test_subsample_cells_keeps_neighbours_among_the_kept_cells(branching):
+    small = calibration.subsample_cells(branching, 300, seed=4)
+    assert small.n_obs == 300 and small.obsp["distances"].shape == (300, 300)
+    again = calibration.subsample_cells(branching, 300, seed=4)
+    assert list(small.obs_names) == list(again.obs_names)
+    assert small.obsp["distances"].nnz < 300 * 30  # neighbours outside the subsample are gone
+    with pytest.raises(ValueError, match="exceeds"):
+        calibration.subsample_cells(branching, 5000, seed=0)
+
+
+def test_velocity_gene_names_by_kind(branching):
+    drivers = calibration.velocity_gene_names(branching, "driver")
+    assert drivers and all(branching.var.loc[g, "driver"] and branching.var.loc[g, "velocity_genes"] for g in drivers)
+    with pytest.raises(ValueError, match="kind"):
+        calibration.velocity_gene_names(branching, "drivers")
+
+
+# --------------------------------------------------------------------------- the calibrations
+
+
+def test_edge_cell_nulls_equals_the_library_check_draw_for_draw(branching):
+    library = vtl.edge_cell_check(branching, n_draws=20, seed=3)
+    fast, details = calibration.edge_cell_nulls(branching, n_draws=20, seed=3)
+    columns = ["n_cells", "n_edge_cells", "edge_cells_with_cells_in_sector", "mean_sector_width", "share", "null_mean",
+               "null_q025", "null_q975", "p", "p_mc_se"]
+    pd.testing.assert_frame_equal(fast[columns], library[columns])
+    assert details["edge"].sum() == fast["n_edge_cells"].iloc[0]
+    assert len(details["nulls"]["gene-shuffled velocities"]) == 20
+
+
+def test_density_calibration_fires_on_a_planted_density_artifact(steady):
+    table = calibration.density_calibration([("steady_dense_end", 0, steady)], n_draws=100, seed=0)
+    uncorrected = table.set_index("correction").loc["none"]
+    assert uncorrected["fired"] and uncorrected["share"] > 0.8  # no velocity: the pull of density alone
+    assert np.isnan(uncorrected["true_share"])  # nothing moves, no true direction
+    assert uncorrected["groups_fired"] <= uncorrected["groups"] == 8
+
+
+def test_r_calibration_scores_the_sets_it_says(branching):
+    small = calibration.subsample_cells(branching, 300, seed=0)
+    table = calibration.r_calibration([("branching", 3, small)], size=5, n_random=1, n_draws=20, seed=0)
+    assert list(table["control"]) == ["positive", "negative"]
+    positive = table.iloc[0]
+    assert positive["drivers"] == positive["n_genes"] == 5
+    assert table["fired"].tolist() == (table["p"] < calibration.ALPHA).tolist()
+    assert ((table["p"] >= 1 / 21) & (table["p"] <= 1)).all()
+    with pytest.raises(ValueError, match="driver velocity genes"):
+        calibration.r_calibration([("branching", 3, small)], size=40, n_draws=20)
