@@ -249,3 +249,33 @@ def test_angle_histograms_one_panel_per_factor_with_shares():
     heights = visible[0].patches[1].get_data()[0]  # the second curve of panel a
     assert heights.sum() == pytest.approx(1.0) and heights[heights.size // 2:].sum() == 0
     plt.close(fig)
+
+
+def test_reconstructability_by_branch_splits_the_per_cell_r(shipped):
+    fate_a = accuracy.program_drivers(shipped, "fate_A")
+    rows = accuracy.reconstructability_by_branch(shipped, fate_a)
+    assert [row[0] for row in rows] == ["trunk", "fate_A", "fate_B"]
+    assert sum(row[1] for row in rows) == shipped.n_obs
+    per_cell = vtl.reconstructability(shipped, fate_a, matrix="transition", per_cell=True)
+    in_a = np.asarray(shipped.obs["branch"] == "fate_A")
+    assert rows[1][2] == pytest.approx(np.nanmedian(per_cell[in_a]))
+    # the drivers of fate A reproduce the graph best in the cells of fate A
+    assert rows[1][2] > max(rows[0][2], rows[2][2])
+
+
+def test_drivers_per_set_counts_driver_names(shipped):
+    counts = accuracy.drivers_per_set(shipped, [["trunk_00", "perm_trunk_00"], [], ["fate_A_08", "fate_B_12"]])
+    assert counts.tolist() == [1, 0, 2]
+
+
+def test_wrong_way_by_group_on_known_angles():
+    import pandas as pd
+
+    labels = [pd.Categorical(["b", "a", "a", "b"], categories=["a", "b"]), pd.Categorical(["a", "a", "b", "b"])]
+    angles = [np.array([100.0, 10.0, 170.0, 20.0]), np.array([10.0, 20.0, 120.0, 130.0])]
+    rows = accuracy.wrong_way_by_group(angles, labels)
+    assert rows == [("a", 0.25, 0.0, 0.5), ("b", 0.75, 0.5, 1.0)]
+    with pytest.raises(ValueError, match="2 angle arrays for 1 label arrays"):
+        accuracy.wrong_way_by_group(angles, labels[:1])
+    with pytest.raises(ValueError, match="angles of shape"):
+        accuracy.wrong_way_by_group([angles[0][:3]], labels[:1])

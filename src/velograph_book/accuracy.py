@@ -385,3 +385,54 @@ def unit_rows(field) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         unit = np.where(norm > 0, field / norm, 0.0)
     return np.where(np.isfinite(unit), unit, 0.0)
+
+
+def reconstructability_by_branch(adata, genes: Sequence[str]) -> list[tuple]:
+    """(branch, cells, median r_i) of a gene set: r per cell (transition rows, all entries) split by branch.
+
+    :func:`velograph.tl.reconstructability` with ``per_cell=True`` gives
+    r_i = corr(pi_i, pi'_i) for every cell; r is their median over all cells, which
+    dilutes a set that moves only in some of them (e.g. the drivers of one fate).
+    """
+    import velograph.tl as vtl
+
+    per_cell = np.asarray(vtl.reconstructability(adata, list(genes), matrix="transition", per_cell=True))
+    branch = np.asarray(adata.obs["branch"]).astype(str)
+    return [(name, int(np.sum(branch == name)), float(np.nanmedian(per_cell[branch == name])))
+            for name in ("trunk", "fate_A", "fate_B")]
+
+
+def drivers_per_set(adata, gene_sets: Sequence[Sequence[str]]) -> np.ndarray:
+    """Number of driver genes in each gene set (e.g. the matched null sets of a calibrated check)."""
+    _require_truth(adata)
+    drivers = set(np.asarray(adata.var_names)[np.asarray(adata.var["driver"], dtype=bool)])
+    return np.array([len(drivers.intersection(genes)) for genes in gene_sets], dtype=int)
+
+
+def wrong_way_by_group(angles_per_seed: Sequence, labels_per_seed: Sequence, *, limit: float = 90.0) -> list[tuple]:
+    """Per group, the share of arrows more than ``limit`` degrees from the truth: (group, median, min, max) over seeds.
+
+    ``labels_per_seed[k]`` labels the cells of ``angles_per_seed[k]`` (e.g.
+    ``obs['clusters']``); groups in the order of the first seed's categories (or of
+    first appearance). The share is 1 - :func:`share_within` over the group's cells with
+    a defined angle, with the same rounding guard.
+    """
+    import pandas as pd
+
+    if len(angles_per_seed) != len(labels_per_seed):
+        raise ValueError(f"{len(angles_per_seed)} angle arrays for {len(labels_per_seed)} label arrays")
+    first = labels_per_seed[0]
+    groups = list(first.cat.categories) if isinstance(getattr(first, "dtype", None), pd.CategoricalDtype) else list(
+        dict.fromkeys(np.asarray(first).astype(str)))
+    rows = []
+    for group in groups:
+        shares = []
+        for angles, labels in zip(angles_per_seed, labels_per_seed, strict=True):
+            angles = np.asarray(angles, dtype=np.float64)
+            members = np.asarray(labels).astype(str) == str(group)
+            if angles.shape != members.shape:
+                raise ValueError(f"angles of shape {angles.shape} for labels of shape {members.shape}")
+            shares.append(1.0 - share_within(angles[members], limit))
+        shares = np.array(shares)
+        rows.append((str(group), float(np.median(shares)), float(shares.min()), float(shares.max())))
+    return rows
