@@ -422,7 +422,8 @@ def wrong_way_by_group(angles_per_seed: Sequence, labels_per_seed: Sequence, *, 
     if len(angles_per_seed) != len(labels_per_seed):
         raise ValueError(f"{len(angles_per_seed)} angle arrays for {len(labels_per_seed)} label arrays")
     first = labels_per_seed[0]
-    groups = list(first.cat.categories) if isinstance(getattr(first, "dtype", None), pd.CategoricalDtype) else list(
+    dtype = getattr(first, "dtype", None)
+    groups = list(dtype.categories) if isinstance(dtype, pd.CategoricalDtype) else list(
         dict.fromkeys(np.asarray(first).astype(str)))
     rows = []
     for group in groups:
