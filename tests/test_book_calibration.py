@@ -139,3 +139,10 @@ def test_r_calibration_scores_the_sets_it_says(branching):
     assert ((table["p"] >= 1 / 21) & (table["p"] <= 1)).all()
     with pytest.raises(ValueError, match="driver velocity genes"):
         calibration.r_calibration([("branching", 3, small)], size=40, n_draws=20)
+
+
+def test_reversal_by_fit_refuses_an_angle_at_the_rounding_margin_of_90_degrees():
+    angle, r2 = np.array([90.001, 10.0]), np.array([0.1, 0.1])
+    with pytest.raises(ValueError, match="threshold 90"):
+        calibration.reversal_by_fit(angle, r2, margin=0.01, n_boot=20)
+    assert calibration.reversal_by_fit(angle, r2, margin=1e-4, n_boot=20)[0][2] == 0.5

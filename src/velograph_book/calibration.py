@@ -403,14 +403,19 @@ def edge_calibration(datasets, *, n_draws: int = 50, seed: int = 0, alpha: float
 # --------------------------------------------------------------------------- 4. reversals by local fit
 
 
-def reversal_by_fit(angle, local_r2, *, edges=(0.0, 0.2, 0.5, 1.0), n_boot: int = 200, seed: int = 0) -> list:
+def reversal_by_fit(angle, local_r2, *, edges=(0.0, 0.2, 0.5, 1.0), n_boot: int = 200, seed: int = 0,
+                    margin: float | None = None) -> list:
     """Reversed arrows by how well the local linear map between two embeddings fits.
 
     Cells are binned by ``local_r2`` (bins [edges[k], edges[k+1]), the last one closed);
     per bin: (label, number of cells, share of angles > 90 degrees, its 2.5% and 97.5%
     bootstrap quantiles over cells (``n_boot`` resamples, seeded), median angle in
-    degrees). Cells with an undefined angle or R^2 are left out.
+    degrees). Cells with an undefined angle or R^2 are left out. The share goes through
+    :func:`velograph_book.display.share_above` with ``margin`` (degrees), which refuses
+    an angle so close to 90 degrees that another computer could put it on the other side.
     """
+    from velograph_book.display import share_above
+
     angle, local_r2 = np.asarray(angle, dtype=np.float64), np.asarray(local_r2, dtype=np.float64)
     if angle.shape != local_r2.shape:
         raise ValueError(f"angle and local_r2 must have the same shape, got {angle.shape} and {local_r2.shape}")
@@ -428,8 +433,9 @@ def reversal_by_fit(angle, local_r2, *, edges=(0.0, 0.2, 0.5, 1.0), n_boot: int 
         if len(a) == 0:
             rows.append((f"{low:g}-{high:g}", 0, np.nan, np.nan, np.nan, np.nan))
             continue
+        reversed_share = share_above(a, 90, margin=margin)
         boot = (a[rng.integers(0, len(a), size=(n_boot, len(a)))] > 90).mean(axis=1)
-        rows.append((f"{low:g}-{high:g}", len(a), float(np.mean(a > 90)), float(np.quantile(boot, 0.025)),
+        rows.append((f"{low:g}-{high:g}", len(a), reversed_share, float(np.quantile(boot, 0.025)),
                      float(np.quantile(boot, 0.975)), float(np.median(a))))
     return rows
 
