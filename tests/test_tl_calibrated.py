@@ -1,0 +1,372 @@
+"""velograph.tl's calibrated checks: power on planted effects, quiet on null data, bad input, no mutation.
+
+Every data set is synthetic and built here (seeded, a few hundred cells): a trajectory
+whose true velocity is known, so that each check is run where the answer is known.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.neighbors import kneighbors_graph
+
+import velograph.tl as vtl
+from velograph.tl._calibrated import _ArrowMaker, _p_value, _setting
+
+
+def _anndata(Ms, velocity, *, embedding=None, clusters=None, k=15):
+    """An AnnData with scVelo's keys: Ms, velocity, velocity genes, kNN distances on Ms, a 2-D embedding."""
+    Ms = np.asarray(Ms, dtype=np.float64)
+    if embedding is None:  # the first two principal components of Ms
+        centred = Ms - Ms.mean(axis=0)
+        embedding = centred @ np.linalg.svd(centred, full_matrices=False)[2][:2].T
+    obs = {"clusters": pd.Categorical(clusters)} if clusters is not None else None
+    a = ad.AnnData(np.zeros(Ms.shape, dtype=np.float32), obs=obs,
+                   layers={"Ms": Ms.astype(np.float32), "velocity": np.asarray(velocity, dtype=np.float32)},
+                   obsm={"X_umap": np.asarray(embedding, dtype=np.float64)})
+    a.var["velocity_genes"] = True
+    a.obsp["distances"] = sp.csr_matrix(kneighbors_graph(Ms, k, mode="distance"))
+    return a
+
+
+def trajectory(seed, *, n=300, n_genes=30, density="uniform", velocity="true"):
+    """Cells along one path: gene g switches on at tau_g (a sigmoid in latent time t).
+
+    ``density="gradient"`` samples t ~ Beta(3, 1) (cells accumulate towards t = 1) instead
+    of uniformly. ``velocity``: "true" (dMs/dt), "random" (i.i.d. normal, no direction).
+    Clusters: "early" t < 0.5, "late" otherwise.
+    """
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, 1, n) if density == "uniform" else rng.beta(3, 1, n)
+    tau, amplitude = np.linspace(0.05, 0.95, n_genes), rng.uniform(1, 2, n_genes)
+    s = 1 / (1 + np.exp(-(t[:, None] - tau) / 0.1))
+    Ms = amplitude * s + 0.03 * rng.normal(size=(n, n_genes))
+    if velocity == "true":
+        V = amplitude * s * (1 - s) / 0.1 + 0.1 * rng.normal(size=(n, n_genes))
+    else:
+        V = rng.normal(size=(n, n_genes))
+    return _anndata(Ms, V, clusters=np.where(t < 0.5, "early", "late"))
+
+
+def blob(seed, *, n=200, n_genes=20, velocity="outward"):
+    """Cells filling a disc in a 2-D latent space z, mapped linearly into genes; the embedding is z.
+
+    ``velocity``: "outward" (v = z W: every cell moves away from the centre, so edge cells
+    point off the data), "random" (i.i.d. normal).
+    """
+    rng = np.random.default_rng(seed)
+    radius, angle = np.sqrt(rng.uniform(0, 1, n)), rng.uniform(0, 2 * np.pi, n)
+    z = np.c_[radius * np.cos(angle), radius * np.sin(angle)]
+    W = rng.normal(size=(2, n_genes))
+    Ms = 3 + z @ W + 0.02 * rng.normal(size=(n, n_genes))
+    V = z @ W + 0.1 * rng.normal(size=(n, n_genes)) if velocity == "outward" else rng.normal(size=(n, n_genes))
+    return _anndata(Ms, V, embedding=z)
+
+
+def u_turn(seed, *, n=600, n_genes=20):
+    """Three clusters a -> b -> c: the first half of the genes rise then fall (sin(pi t)), the
+    second half switch on late. Their mean velocity runs along the late genes only, so one
+    shared velocity cannot score a -> b, while the cells' own velocities do."""
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, 1, n)
+    half = n_genes // 2
+    amplitude = rng.uniform(1, 2, n_genes)
+    rise_fall = np.sin(np.pi * t)[:, None] * np.ones(half)
+    late = 1 / (1 + np.exp(-(t[:, None] - 0.75) / 0.08)) * np.ones(n_genes - half)
+    d_rise_fall = np.pi * np.cos(np.pi * t)[:, None] * np.ones(half)
+    d_late = late * (1 - late) / 0.08
+    Ms = amplitude * np.c_[rise_fall, late] + 0.15 * rng.normal(size=(n, n_genes))  # a thick path
+    V = amplitude * np.c_[d_rise_fall, d_late] + 0.2 * rng.normal(size=(n, n_genes))
+    clusters = np.where(t < 1 / 3, "a", np.where(t < 2 / 3, "b", "c"))
+    a = _anndata(Ms, V, clusters=clusters)
+    a.layers["reversed"] = -a.layers["velocity"]
+    a.layers["noise"] = rng.normal(size=(n, n_genes)).astype(np.float32)
+    return a
+
+
+def drivers_and_bystanders(seed, *, n=300, n_drivers=10, per_driver=3):
+    """Driver genes switch on along a trajectory (velocity = dMs/dt + noise); bystanders sit still
+    (Ms constant + noise) with velocities of pure noise whose variance equals a driver's.
+
+    Returns (adata, driver names, bystander names).
+    """
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, 1, n)
+    tau, amplitude = rng.uniform(0.1, 0.9, n_drivers), rng.uniform(1, 2, n_drivers)
+    s = 1 / (1 + np.exp(-(t[:, None] - tau) / 0.1))
+    Ms_d = amplitude * s + 0.03 * rng.normal(size=(n, n_drivers))
+    V_d = amplitude * s * (1 - s) / 0.1 + 0.3 * rng.normal(size=(n, n_drivers))
+    sd = np.repeat(V_d.std(axis=0), per_driver)  # each driver's velocity spread, given to its bystanders
+    n_by = n_drivers * per_driver
+    Ms_b = rng.uniform(1, 2, n_by) + 0.03 * rng.normal(size=(n, n_by))
+    V_b = sd * rng.normal(size=(n, n_by))
+    a = _anndata(np.c_[Ms_d, Ms_b], np.c_[V_d, V_b])
+    a.var_names = [f"driver{i}" for i in range(n_drivers)] + [f"bystander{i}" for i in range(n_by)]
+    a.uns["velocity_params"] = {"mode": "deterministic"}  # no sqrt transform
+    return a, list(a.var_names[:n_drivers]), list(a.var_names[n_drivers:])
+
+
+# --------------------------------------------------------------------------- the shared machinery
+
+
+def test_arrow_maker_is_velocity_graph_and_velocity_embedding():
+    a = trajectory(0)
+    work = vtl.velocity_graph(a, copy=True)
+    vtl.velocity_embedding(work, basis="umap", autoscale=False)
+    maker = _ArrowMaker(a, a.obsm["X_umap"])
+    X, V, sqrt = _setting(a, {})
+    for _ in range(2):  # the second call must not see a pattern changed by the first
+        graph, graph_neg = maker.graphs(X, V, sqrt)
+        assert abs(graph - work.uns["velocity_graph"]).max() == 0
+        assert abs(graph_neg - work.uns["velocity_graph_neg"]).max() == 0
+        np.testing.assert_array_equal(maker.arrows(X, V, sqrt, "mean"), work.obsm["velocity_umap"])
+
+
+def test_verdict_needs_enough_draws_to_reach_alpha():
+    """With 50 draws the smallest p (1/51) lies within 2 Monte Carlo SE of 0.05: no verdict either way."""
+    a, drivers, _ = drivers_and_bystanders(0)
+    table = vtl.reconstructability_vs_matched(a, drivers[:6], n_draws=50, seed=0, n_bins=4, tolerance=0.2)
+    assert table.loc["gene set", "p"] == pytest.approx(1 / 51)
+    assert table.loc["gene set", "verdict"].startswith("cannot tell")
+
+
+def test_p_value_and_its_monte_carlo_error():
+    p, se = _p_value(np.arange(200) / 200, 0.9)  # 20 of 200 null values are >= 0.9
+    assert p == pytest.approx(21 / 201) and se == pytest.approx(np.sqrt(p * (1 - p) / 200))
+    assert _p_value(np.zeros(200), 1.0) == (1 / 201, pytest.approx(np.sqrt(1 / 201 * 200 / 201 / 200)))
+
+
+# --------------------------------------------------------------------------- 1. density lean
+
+
+def test_density_lean_detects_the_uncorrected_pull_towards_density():
+    """Positive control: directionless velocities on a density gradient, arrows without the correction."""
+    detected = 0
+    for seed in range(5):
+        table = vtl.density_lean(trajectory(seed, density="gradient", velocity="random"), correction=None, seed=seed)
+        detected += table.loc["all cells", "verdict"].startswith("leans towards density")
+        assert table.loc["all cells", "share"] > table.loc["all cells", "random_q975"]
+    assert detected == 5
+
+
+def test_density_lean_detects_a_true_velocity_into_the_dense_end():
+    """A real velocity towards where cells accumulate also leans towards density: the test
+    detects the lean, and cannot say whether it is an artefact (hence no such verdict)."""
+    table = vtl.density_lean(trajectory(1, density="gradient"), seed=1)
+    assert table.loc["all cells", "verdict"].startswith("leans towards density")
+    assert not table["verdict"].str.contains("artefact|artifact").any()
+
+
+@pytest.mark.slow
+def test_density_lean_stays_quiet_on_directionless_arrows_after_the_correction():
+    """Negative control: random velocities with scVelo's correction, 10 seeds."""
+    false_positives = 0
+    for seed in range(10):
+        table = vtl.density_lean(trajectory(seed, density="gradient", velocity="random"), seed=seed)
+        false_positives += table.loc["all cells", "verdict"].startswith("leans towards density")
+    assert false_positives <= 2  # P(> 2 of 10) = 0.012 at alpha = 0.05
+
+
+def test_density_lean_table_shape_and_null():
+    table = vtl.density_lean(trajectory(3), n_draws=200, seed=0)
+    assert list(table.index) == ["early", "late", "all cells"]
+    assert table.loc["all cells", "n_cells"] == table.loc[["early", "late"], "n_cells"].sum()
+    assert abs(table.loc["all cells", "random_mean"] - 0.5) < 0.01  # a random direction: 1/2
+    assert (table["p_random_mc_se"] == np.sqrt(table["p_random"] * (1 - table["p_random"]) / 200)).all()
+    assert (table["p_random"] >= 1 / 201).all()
+
+
+def test_density_lean_is_reproducible_and_seeded():
+    a = trajectory(4, velocity="random")
+    first, again = vtl.density_lean(a, seed=7), vtl.density_lean(a, seed=7)
+    pd.testing.assert_frame_equal(first, again)
+    other = vtl.density_lean(a, seed=8)
+    assert (first["share"] == other["share"]).all()  # the data's share does not depend on the seed
+    assert not np.array_equal(first["random_mean"], other["random_mean"])  # the null draws do
+
+
+# --------------------------------------------------------------------------- 2. consensus across settings
+
+
+SQRT_SETTINGS = {"sqrt": {"sqrt_transform": True}, "no sqrt": {"sqrt_transform": False}}
+
+
+def test_consensus_finds_a_transition_the_shared_velocity_cannot_score():
+    """Positive control: a -> b runs along genes whose mean velocity is zero."""
+    found = 0
+    for seed in range(3):
+        table = vtl.consensus_across_settings(u_turn(seed), [("a", "b")], SQRT_SETTINGS, seed=seed)
+        found += (table["verdict"] == "forward in every setting, beyond shared velocity").all()
+        assert (table["score"] > table["shared_score"]).all() and table["all_same_sign"].all()
+    assert found == 3
+
+
+def test_consensus_says_cannot_tell_when_one_shared_velocity_scores_it_too():
+    """Negative control: a straight path with one velocity for every cell: agreement is not evidence."""
+    rng = np.random.default_rng(0)
+    t = np.sort(rng.uniform(0, 1, 300))
+    w = rng.normal(size=20)
+    a = _anndata(np.outer(t, w) + 0.05 * rng.normal(size=(300, 20)),
+                 np.tile(w, (300, 1)) + 0.5 * rng.normal(size=(300, 20)), clusters=np.where(t < 0.5, "a", "b"))
+    table = vtl.consensus_across_settings(a, [("a", "b")], SQRT_SETTINGS, seed=0)
+    assert (table["score"] > 0).all() and (table["ci_low"] > 0).all()
+    assert (table["verdict"] == "cannot tell (shared velocity scores it too)").all()
+
+
+def test_consensus_detects_a_sign_flip_between_settings():
+    table = vtl.consensus_across_settings(u_turn(0), [("a", "b")], {"forward": {}, "reversed": {"vkey": "reversed"}},
+                                          seed=0)
+    assert (table["verdict"] == "settings disagree (sign flip)").all()
+    assert not table["all_same_sign"].any()
+
+
+@pytest.mark.slow
+def test_consensus_on_noise_velocities_stays_undecided():
+    """Negative control: velocities of pure noise give no confident direction in most seeds."""
+    confident = 0
+    for seed in range(5):
+        table = vtl.consensus_across_settings(u_turn(seed), [("a", "b"), ("b", "c")], {"noise": {"vkey": "noise"}},
+                                              seed=seed)
+        confident += table["verdict"].str.contains("every setting").sum()
+    assert confident <= 1
+
+
+def test_consensus_bootstrap_columns():
+    table = vtl.consensus_across_settings(u_turn(1), [("a", "b"), ("b", "c")], SQRT_SETTINGS, n_boot=200, seed=3)
+    assert len(table) == 4
+    assert (table["ci_low"] <= table["score"]).all() and (table["score"] <= table["ci_high"]).all()
+    se = np.sqrt(table["same_sign_share"] * (1 - table["same_sign_share"]) / 200)
+    np.testing.assert_allclose(table["same_sign_mc_se"], se)
+    assert table.groupby(["source", "target"])["n_boundary_cells"].nunique().eq(1).all()
+
+
+# --------------------------------------------------------------------------- 3. edge cells
+
+
+@pytest.mark.slow
+def test_edge_cells_detect_arrows_leaving_the_data():
+    """Positive control: every cell moves away from the centre of the disc."""
+    for seed in range(3):
+        table = vtl.edge_cell_check(blob(seed), seed=seed, n_draws=100)
+        assert (table["verdict"].str.startswith("into the empty sector more often")).all(), table
+        assert table["n_edge_cells"].iloc[0] > 0
+
+
+@pytest.mark.slow
+def test_edge_cells_quiet_against_gene_shuffled_velocities_on_noise():
+    """Negative control: velocities of pure noise; the gene-shuffled null is the matching one."""
+    false_positives = 0
+    for seed in range(6):
+        table = vtl.edge_cell_check(blob(seed, velocity="random"), seed=seed, n_draws=100)
+        false_positives += table.loc["gene-shuffled velocities", "verdict"].startswith("into")
+    assert false_positives <= 1
+
+
+def test_edge_cell_random_null_is_sector_width_over_360():
+    table = vtl.edge_cell_check(blob(5), seed=0, n_draws=200)
+    expected = table.loc["random directions", "mean_sector_width"] / 360
+    assert abs(table.loc["random directions", "null_mean"] - expected) < 0.02
+
+
+# --------------------------------------------------------------------------- 4. r against matched sets
+
+
+@pytest.mark.slow
+def test_r_of_drivers_above_magnitude_matched_sets():
+    """Positive control: 6 of 10 driver genes against matched sets drawn mostly (50 of 54) from bystanders.
+
+    Measured power of this design: 18 of 20 seeds (0-19); here at least 3 of seeds 0-3."""
+    detected = 0
+    for seed in range(4):
+        a, drivers, _ = drivers_and_bystanders(seed, per_driver=5)
+        table = vtl.reconstructability_vs_matched(a, drivers[:6], n_draws=200, seed=seed, n_bins=4, tolerance=0.2)
+        detected += table.loc["gene set", "verdict"] == "r above magnitude-matched sets"
+        share, null_share = table.loc["gene set", ["variance_share", "null_variance_share_mean"]]
+        assert abs(null_share - share) <= 0.2 * share and table.loc["gene set", "null_overlap_mean"] == 0
+    assert detected >= 3
+
+
+@pytest.mark.slow
+def test_r_of_bystanders_not_above_magnitude_matched_sets():
+    """Negative control: 6 bystanders of the same magnitudes (measured: 0 false positives in 20 seeds)."""
+    for seed in range(2):
+        a, _, bystanders = drivers_and_bystanders(seed, per_driver=5)
+        table = vtl.reconstructability_vs_matched(a, bystanders[::5][:6], n_draws=200, seed=seed, n_bins=4,
+                                                  tolerance=0.2)
+        assert table.loc["gene set", "verdict"] == "not distinguishable from magnitude-matched sets", table.T
+
+
+def test_r_default_reading_is_transition_rows():
+    a, drivers, _ = drivers_and_bystanders(0)
+    table = vtl.reconstructability_vs_matched(a, drivers[:6], n_draws=20, seed=0, n_bins=4, tolerance=0.2)
+    assert table.loc["gene set", "matrix"] == "transition"
+    assert table.loc["gene set", "r"] == vtl.reconstructability(a, drivers[:6], matrix="transition")
+
+
+def test_matched_sets_match_size_bins_and_variance_share():
+    a, drivers, _ = drivers_and_bystanders(1)
+    subset = drivers[:4]
+    target = vtl.velocity_variance_share(a, subset)
+    sets = vtl.matched_gene_sets(a, subset, n_sets=30, seed=0, n_bins=4, tolerance=0.1)
+    assert all(len(s) == 4 and not set(s) & set(subset) for s in sets)
+    assert all(abs(vtl.velocity_variance_share(a, s) - target) <= 0.1 * target + 1e-12 for s in sets)
+    assert sets == vtl.matched_gene_sets(a, subset, n_sets=30, seed=0, n_bins=4, tolerance=0.1)
+
+
+# --------------------------------------------------------------------------- bad input and no mutation
+
+
+@pytest.mark.parametrize(("call", "error", "words"), [
+    (lambda a: vtl.density_lean(a, groupby="nope"), KeyError, "groupby='nope'"),
+    (lambda a: vtl.density_lean(a, correction="blog"), ValueError, "correction"),
+    (lambda a: vtl.density_lean(a, n_draws=5), ValueError, "n_draws"),
+    (lambda a: vtl.density_lean(a, alpha=1.5), ValueError, "alpha"),
+    (lambda a: vtl.density_lean(a, seed=-1), TypeError, "seed"),
+    (lambda a: vtl.density_lean(a, basis="tsne"), KeyError, "basis='tsne'"),
+    (lambda a: vtl.density_lean(a, vkey="missing"), KeyError, "layers['missing']"),
+    (lambda a: vtl.density_lean(np.zeros((3, 3))), TypeError, "anndata"),
+    (lambda a: vtl.consensus_across_settings(a, [("a", "z")], {"s": {}}), KeyError, "'z'"),
+    (lambda a: vtl.consensus_across_settings(a, [("a", "b")], {}), ValueError, "settings"),
+    (lambda a: vtl.consensus_across_settings(a, [("a", "b")], {"s": {"sqrt": True}}), ValueError, "unknown options"),
+    (lambda a: vtl.consensus_across_settings(a, [], {"s": {}}), ValueError, "transitions"),
+    (lambda a: vtl.consensus_across_settings(a, [("a", "b")], {"s": {}}, n_boot=3), ValueError, "n_boot"),
+    (lambda a: vtl.edge_cell_check(a, min_width=400), ValueError, "min_width"),
+    (lambda a: vtl.reconstructability_vs_matched(a, ["g0"], matrix="rows"), ValueError, "matrix"),
+    (lambda a: vtl.reconstructability_vs_matched(a, ["unknown"]), KeyError, "gene_subset"),
+    (lambda a: vtl.matched_gene_sets(a, ["g0"], tolerance=0), ValueError, "tolerance"),
+])
+def test_bad_input_names_the_argument(call, error, words):
+    a = u_turn(0)
+    a.var_names = [f"g{i}" for i in range(a.n_vars)]
+    with pytest.raises(error, match=words.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(")):
+        call(a)
+
+
+def test_unmatchable_set_says_what_to_change():
+    a, drivers, _ = drivers_and_bystanders(0)
+    with pytest.raises(ValueError, match="tolerance"):
+        vtl.matched_gene_sets(a, drivers[:6], n_sets=20, n_bins=4, tolerance=1e-9, max_tries=5)
+
+
+def test_no_check_writes_to_the_anndata():
+    a = u_turn(2)
+    before = copy.deepcopy(a)
+    vtl.density_lean(a, n_draws=20)
+    vtl.consensus_across_settings(a, [("a", "b")], SQRT_SETTINGS, n_boot=20)
+    vtl.edge_cell_check(a, n_draws=20)
+    vtl.reconstructability_vs_matched(a, list(a.var_names[:4]), n_draws=20, n_bins=2, tolerance=0.5,
+                                      exclude_subset=False)
+    assert list(a.layers) == list(before.layers) and list(a.obsm) == list(before.obsm)
+    assert list(a.obsp) == list(before.obsp) and set(a.uns) == set(before.uns)
+    for key in before.layers:
+        np.testing.assert_array_equal(a.layers[key], before.layers[key])
+    for key in before.obsm:
+        np.testing.assert_array_equal(a.obsm[key], before.obsm[key])
+    assert (a.obsp["distances"] != before.obsp["distances"]).nnz == 0
+    pd.testing.assert_frame_equal(a.obs, before.obs)
+    pd.testing.assert_frame_equal(a.var, before.var)
