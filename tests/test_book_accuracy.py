@@ -279,3 +279,9 @@ def test_wrong_way_by_group_on_known_angles():
         accuracy.wrong_way_by_group(angles, labels[:1])
     with pytest.raises(ValueError, match="angles of shape"):
         accuracy.wrong_way_by_group([angles[0][:3]], labels[:1])
+
+
+def test_setting_angles_use_the_chosen_genes(shipped):
+    angles = accuracy.setting_angles(shipped, None, {"default": {}, "bystanders": {"genes": "permuted bystanders"}})
+    # a graph of bystanders alone has no direction along the trajectory; the default graph has one
+    assert accuracy.share_within(angles["bystanders"]) < 0.6 < 0.9 < accuracy.share_within(angles["default"])
