@@ -39,6 +39,8 @@ def test_drop_diagonal_sorts_unsorted_indices():
     np.testing.assert_array_equal(kept.indices, [1, 2])
     np.testing.assert_array_equal(kept.data, [3.0, 2.0])
     np.testing.assert_array_equal(rows, [0, 0])
+    np.testing.assert_array_equal(M.indices, [2, 0, 1])  # the caller's matrix is not sorted in place
+    np.testing.assert_array_equal(M.data, [2.0, 1.0, 3.0])
 
 
 def test_neighbour_directions_unit_vectors_and_lengths():

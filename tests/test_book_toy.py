@@ -54,6 +54,10 @@ def test_knn_indices_on_a_line():
 def test_knn_indices_breaks_ties_by_index():
     X = np.array([[0.0, 0.0], [1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]])  # three at distance 1 from cell 0
     np.testing.assert_array_equal(toy.knn_indices(X, 3)[0], [1, 2, 3])
+    # 40 cells at 0, 1, ..., 39 (long rows, where an unstable sort reorders ties): i - 1 before i + 1
+    line = toy.knn_indices(np.arange(40.0)[:, None], 6)
+    np.testing.assert_array_equal(line[20], [19, 21, 18, 22, 17, 23])
+    np.testing.assert_array_equal(line[0], [1, 2, 3, 4, 5, 6])
 
 
 def test_one_row_matrix():
