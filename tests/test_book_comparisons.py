@@ -103,23 +103,6 @@ def test_factor_effects_pools_the_pairs_that_differ_in_one_factor(margin):
     assert np.isclose(effects["genes"][0], 0, atol=1e-6) and effects["genes"][1] == 0.0
 
 
-def test_rank_differences_verdicts(margin):
-    rng = np.random.default_rng(0)
-    n = 200
-    X = rng.normal(size=(n, 2))
-    clusters = np.where(X[:, 0] < 0, "A", "B")
-    neighbors = np.argsort(np.linalg.norm(X[:, None] - X[None], axis=2), axis=1)[:, 1:6]
-    reference = np.tile([[1.0, 0.0]], (n, 1)) + 0.1 * rng.normal(size=(n, 2))  # flows from A (left) to B
-    fields = {"scVelo": reference, "same": reference * 3.0, "slightly": _rotated(reference, 5),
-              "reversed": -reference}
-    rows = comparisons.rank_differences(fields, X, clusters, neighbors, transitions=(("A", "B"),))
-    by_label = {label: (median, turned, reversed_, verdict) for label, median, turned, reversed_, verdict in rows}
-    assert by_label["reversed"][1:] == (1.0, 1, "changes a conclusion")
-    assert by_label["slightly"][3] == "changes details" and np.isclose(by_label["slightly"][0], 5)
-    assert by_label["same"][3] == "cosmetic" and by_label["same"][0] < 1e-6
-    assert [row[0] for row in rows] == ["reversed", "slightly", "same"]
-
-
 # ---------------------------------------------------------------------------------------------
 # AnnData level, on a small synthetic data set
 

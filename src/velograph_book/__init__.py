@@ -19,10 +19,11 @@ __all__ = ["fmt", "rounding_margin", "show", "table"]
 
 
 def __getattr__(name):
-    # The heavier modules (matplotlib, anndata, scVelo) load on first use.
+    # Every module of the package loads on first use (vb.plotting, vb.prepared, ...): the
+    # heavier ones import matplotlib, anndata or scVelo.
     import importlib
+    import importlib.util
 
-    if name in ("comparisons", "diagnostics", "limits", "pipeline", "plotting", "prepared", "reproducibility",
-                "simulation", "teaching", "toy"):
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'velograph_book' has no attribute {name!r}")

@@ -332,57 +332,14 @@ SWITCH_LABELS = {
     "17": "17 dynamical instead of stochastic model",
 }
 
-#: Thresholds of :func:`rank_differences`: a difference changes a conclusion when at least this
-#: share of arrows turns by more than 90 degrees (or a known transition reverses) ...
+#: Thresholds of :func:`velograph_book.factors.rank_with_intervals`: a difference changes a
+#: conclusion when a known step reverses or at least this
+#: share of arrows turns by more than 90 degrees ...
 CONCLUSION_SHARE = 0.05
 #: ... and is cosmetic when the median arrow turns by less than this many degrees and fewer
 #: than COSMETIC_SHARE of the arrows turn by more than 90 degrees.
 COSMETIC_ANGLE = 1.0
 COSMETIC_SHARE = 0.005
-
-
-def rank_differences(fields, X_emb, clusters, neighbors, *, reference="scVelo", labels=None,
-                     transitions=PANCREAS_TRANSITIONS) -> list[tuple]:
-    """Rank alternative arrow fields by how much they change what a reader concludes from scVelo's.
-
-    For every field in ``fields`` except ``reference``: the median angle to the
-    reference arrow (degrees), the share of cells whose arrow turns by more than 90
-    degrees, and the number of known transitions A -> B (``transitions``) whose
-    :func:`cross_boundary_correctness` changes sign, i.e. that the plot would now show
-    flowing the other way. The verdict is
-
-    * "changes a conclusion": a known transition reverses, or at least
-      ``CONCLUSION_SHARE`` (5%) of the arrows turn by more than 90 degrees;
-    * "cosmetic": median angle below ``COSMETIC_ANGLE`` (1 degree) and fewer than
-      ``COSMETIC_SHARE`` (0.5%) of the arrows turned by more than 90 degrees;
-    * "changes details" otherwise.
-
-    Returns rows (label, median angle, share turned, transitions reversed, verdict),
-    most consequential first (by verdict, then share turned, then median angle).
-    Shares and signs are guarded by the rounding margin (:class:`velograph_book.display.rounding_margin`).
-    """
-    labels = labels or {}
-    base = cross_boundary_correctness(fields[reference], X_emb, clusters, neighbors, transitions)
-    order = {"changes a conclusion": 0, "changes details": 1, "cosmetic": 2}
-    rows = []
-    for key, arrows in fields.items():
-        if key == reference:
-            continue
-        angles = rowwise_angle_degrees(arrows, fields[reference])
-        angles = angles[np.isfinite(angles)]
-        median, turned = float(np.median(angles)), display.share_above(angles, 90.0)
-        moved = cross_boundary_correctness(arrows, X_emb, clusters, neighbors, transitions)
-        pairs = np.array([(base[t], moved[t]) for t in transitions])
-        display.share_above(pairs.ravel(), 0.0)  # refuses a sign within the rounding margin of 0
-        reversed_ = int(np.sum(np.sign(pairs[:, 0]) != np.sign(pairs[:, 1])))
-        if reversed_ or turned >= CONCLUSION_SHARE:
-            verdict = "changes a conclusion"
-        elif median < COSMETIC_ANGLE and turned < COSMETIC_SHARE:
-            verdict = "cosmetic"
-        else:
-            verdict = "changes details"
-        rows.append((labels.get(key, key), median, turned, reversed_, verdict))
-    return sorted(rows, key=lambda row: (order[row[4]], -row[2], -row[1]))
 
 
 def section_numbers(adata, *, sqrt_transform=None) -> dict:

@@ -9,8 +9,8 @@ whether they change a conclusion. This module adds what a verdict needs:
 * :func:`boundary_cell_scores`, :func:`bootstrap_step_scores`, :func:`step_flips`: the
   cross-boundary score of a known step per boundary cell, its bootstrap interval, and a
   sign flip counted only when both fields' intervals exclude 0;
-* :func:`rank_with_intervals`: :func:`velograph_book.comparisons.rank_differences` with
-  the flips counted that way, and the names of the flipped steps;
+* :func:`rank_with_intervals`: alternative arrow fields ranked by how much they change a
+  conclusion, with the flips counted that way, and the names of the flipped steps;
 * :func:`model_settings`, :func:`consensus_verdicts`, :func:`calibrate_consensus`: the
   consensus rule of :func:`velograph.tl.consensus_across_settings` on the eight
   (model, sqrt, genes) settings, and its power and false-positive rate on the shipped
@@ -219,14 +219,13 @@ def step_flips(scores: dict, reference: str, other: str) -> tuple[list, list]:
 
 def rank_with_intervals(fields, X_emb, clusters, neighbors, *, reference: str = "scVelo", labels=None,
                         transitions=PANCREAS_TRANSITIONS, n_boot: int = N_BOOT, seed: int = 0) -> list[tuple]:
-    """:func:`velograph_book.comparisons.rank_differences` with known steps reversed only when both intervals say so.
+    """Rank arrow fields by how much they change a conclusion; a step reverses only when both intervals say so.
 
     For every field except ``reference``: median angle to the reference arrows (degrees),
     share of arrows turned by more than 90 degrees, the known steps **reversed** (both
     bootstrap intervals exclude 0, on opposite sides; :func:`step_flips`) and the steps
-    whose point score merely changes sign (**uncertain**). Verdict as in
-    ``rank_differences``: "changes a conclusion" if a step is reversed or at least
-    ``CONCLUSION_SHARE`` of the arrows turn by more than 90 degrees; "cosmetic" if the
+    whose point score merely changes sign (**uncertain**). Verdict: "changes a conclusion"
+    if a step is reversed or at least ``CONCLUSION_SHARE`` of the arrows turn by more than 90 degrees; "cosmetic" if the
     median angle is below ``COSMETIC_ANGLE`` and the share below ``COSMETIC_SHARE``;
     "changes details" otherwise. Returns (rows, intervals): rows (label, median angle,
     share turned, reversed steps (list), uncertain steps (list), verdict), most
