@@ -36,8 +36,12 @@ child must be able to call velograph again:
   a non-GNU OpenMP, else numba's own ``workqueue``. The threading layer only decides
   which thread runs which cell; no printed number depends on it. The layer is
   process-wide, so numba code of the caller's own runs on it too (choose one
-  explicitly to keep another). Cost, measured on the 100,000-cell synthetic data set
-  of ``benchmarks/`` (500 genes, 30 neighbours), 2 shared cores, two runs of two
+  explicitly to keep another). It cannot be switched once started: if other numba
+  code (e.g. UMAP's) started GNU OpenMP before velograph's first compiled call, a fork
+  child is still killed when it runs parallel numba code; set the environment variable
+  ``NUMBA_THREADING_LAYER=forksafe`` before starting Python to be safe in that order
+  too. Cost, measured on the 100,000-cell synthetic data set of ``benchmarks/`` (500
+  genes, 30 neighbours), 2 shared cores, two runs of two
   repetitions each: velocity_graph 7.7-10.9 s under GNU OpenMP, 6.0-9.1 s under
   ``workqueue``; transition_matrix 0.57-0.65 s and 0.17-0.44 s; velocity_embedding
   2.0-2.6 s and 0.47-1.4 s. None: on a busy machine OpenMP's spinning threads lose.
