@@ -509,15 +509,17 @@ def true_embedding_direction(adata, basis: str = "umap", *, method: str = "laten
 
 
 def angles(estimated, true):
-    """Angle in degrees between the rows of two arrays (cells x dims); NaN where either row is zero or NaN."""
+    """Angle in degrees between the rows of two arrays (cells x dims); NaN where either row is zero or NaN.
+
+    The book's one row-wise angle, :func:`velograph_book.geometry.rowwise_angle_degrees`
+    (atan2 form, accurate near 0 and 180 degrees), with the two shapes checked.
+    """
+    from .geometry import rowwise_angle_degrees
+
     estimated, true = np.asarray(estimated, dtype=np.float64), np.asarray(true, dtype=np.float64)
     if estimated.shape != true.shape:
         raise ValueError(f"estimated and true must have the same shape; got {estimated.shape} and {true.shape}")
-    dot = np.sum(estimated * true, axis=1)
-    norms = np.linalg.norm(estimated, axis=1) * np.linalg.norm(true, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cosine = np.where(norms > 0, dot / norms, np.nan)
-    return np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+    return np.atleast_1d(rowwise_angle_degrees(estimated, true))
 
 
 # --------------------------------------------------------------------------- the shipped copies
