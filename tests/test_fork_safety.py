@@ -92,6 +92,30 @@ SCENARIOS = {
             results = pool.map(graph_bytes, range(2))
         assert all(r == expected for r in results), "a spawn-pool worker computed another graph"
     ''',
+    # Other numba code (scanpy's neighbours, UMAP) runs its first parallel loop after
+    # `import velograph` but before velograph's first compiled call: numba's layer is then
+    # chosen by that code, so velograph must have asked for a fork-safe one at import.
+    "other-numba-code-first": '''
+        import numba
+
+        @numba.njit(parallel=True)
+        def other_packages_loop(x):
+            total = 0.0
+            for i in numba.prange(x.size):
+                total += x[i]
+            return total
+
+        other_packages_loop(np.ones(1000))
+        expected = graph_bytes()
+        ctx = mp.get_context("fork")
+        queue = ctx.Queue()
+        child = ctx.Process(target=to_queue, args=(queue,))
+        child.start()
+        got = result_of(child, queue)
+        child.join()
+        assert child.exitcode == 0, child.exitcode
+        assert got == expected, "the forked child computed another graph"
+    ''',
     # Another thread is inside velograph (it may hold the compiled-call lock) when the
     # process forks: the child must not inherit a held lock.
     "fork-while-a-thread-computes": '''

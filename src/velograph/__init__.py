@@ -14,6 +14,7 @@ helpers (printing, figures, toy data, prepared inputs) live in the separate pack
 ``velograph_book``, which this library never imports.
 """
 
+from ._threading import prefer_fork_safe_threading_layer
 from .graph import cosine_graph, pearson_graph
 from .kernel import DEFAULT_SIGMA, transition_matrix
 from .projection import (
@@ -26,6 +27,9 @@ from .reconstruct import reconstructability_score, row_correlations
 from .similarity import cosine_similarity, pearson_similarity, sign_sqrt
 
 __version__ = "0.1.0"
+
+# Before other packages' numba code can start GNU OpenMP, which a fork child cannot survive.
+prefer_fork_safe_threading_layer()
 
 __all__ = [
     "DEFAULT_SIGMA",

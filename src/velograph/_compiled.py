@@ -62,24 +62,9 @@ import threading
 import numba
 import numpy as np
 
+from ._threading import prefer_fork_safe_threading_layer  # noqa: E402
 
-def _select_fork_safe_threading_layer() -> None:
-    """Ask numba for a fork-safe threading layer, unless the user or earlier code already chose.
-
-    Nothing is changed when ``NUMBA_THREADING_LAYER`` is set, when
-    ``numba.config.THREADING_LAYER`` is not ``'default'``, or when numba has already
-    started a threading layer in this process (it cannot be switched then).
-    """
-    from numba.np.ufunc import parallel
-
-    if "NUMBA_THREADING_LAYER" in os.environ or numba.config.THREADING_LAYER != "default":
-        return
-    if getattr(parallel, "_is_initialized", True):
-        return
-    numba.config.THREADING_LAYER = "forksafe"
-
-
-_select_fork_safe_threading_layer()
+prefer_fork_safe_threading_layer()
 
 _LOCK = threading.Lock()
 
