@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _tl_data import graphed, small_adata
 
 import velograph.tl as vtl
 from velograph.tl._access import FINGERPRINT_KEY, cells_fingerprint
+
+from _tl_data import graphed, small_adata
 
 REORDER = "belongs to these cells in another order"
 READERS = {
@@ -140,3 +141,32 @@ def test_cells_fingerprint_is_what_velocity_graph_records():
     adata = graphed()
     assert adata.uns["velocity_params"][FINGERPRINT_KEY] == cells_fingerprint(adata)
     assert sp.issparse(adata.uns["velocity_graph"])
+
+
+def test_a_reorder_is_refused_when_every_cell_has_the_same_distances():
+    # Unit distances make every row hash equal: the rows matched "in order" and the reorder
+    # of uniquely named cells was accepted (T off by 0.997). Names decide when rows cannot.
+    adata = small_adata()
+    adata.obsp["distances"].data[:] = 1.0
+    vtl.velocity_graph(adata)
+    reordered = adata[swap_order(adata.n_obs)].copy()
+    with pytest.raises(ValueError, match="cannot tell a rename from a reorder"):
+        vtl.transition_matrix(reordered)
+    renamed = adata.copy()
+    renamed.obs_names = [f"x{i}" for i in range(adata.n_obs)]
+    with pytest.raises(ValueError, match="cannot tell a rename from a reorder"):
+        vtl.transition_matrix(renamed)  # a rename is ambiguous here too: refused, not guessed
+
+
+def test_reorder_reset_names_and_recomputed_neighbours_is_refused():
+    # Before: reset names matched, the recomputed rows differed, and T was off by 0.997.
+    from _tl_data import knn_distances
+
+    adata = small_adata()
+    adata.obs_names = [str(i) for i in range(adata.n_obs)]
+    vtl.velocity_graph(adata)
+    reordered = adata[swap_order(adata.n_obs)].copy()
+    reordered.obs_names = [str(i) for i in range(adata.n_obs)]
+    reordered.obsp["distances"] = knn_distances(reordered.layers["Ms"], 5)
+    with pytest.raises(ValueError, match="belongs to these cells in another order"):
+        vtl.transition_matrix(reordered)

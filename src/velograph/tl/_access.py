@@ -210,6 +210,8 @@ def fingerprint(adata, graph) -> str:
       order / sorted ('-' without ``obsp['distances']``): the cells' content, so that a reorder
       is seen even when names repeat (concatenated samples) or were reset (0..n-1), and a
       rename is told from a reorder;
+    * ``distinct``: 1 when every cell's row hash differs from every other's, so that the rows
+      can tell a rename from a reorder (with repeated rows, e.g. unit distances, they cannot);
     * ``graph``: :func:`graph_digest` of the graph itself, so that a graph rewritten by another
       tool (which keeps ``uns['<vkey>_params']``) does not inherit this record.
     """
@@ -217,9 +219,11 @@ def fingerprint(adata, graph) -> str:
     if "distances" in adata.obsp and adata.obsp["distances"].shape == (adata.n_obs, adata.n_obs):
         hashes = row_hashes(adata.obsp["distances"])
         rows, rowset = _sha(hashes.tobytes()), _sha(np.sort(hashes).tobytes())
+        distinct = int(len(np.unique(hashes)) == len(hashes))
     else:
         rows = rowset = "-"
-    return f"names:{names} rows:{rows} rowset:{rowset} graph:{graph_digest(graph)}"
+        distinct = 0
+    return f"names:{names} rows:{rows} rowset:{rowset} distinct:{distinct} graph:{graph_digest(graph)}"
 
 
 def cells_fingerprint(adata, vkey: str = "velocity") -> str:
@@ -245,11 +249,18 @@ def check_same_cells(adata, vkey: str, rerun: str, graph=None) -> None:
     * no record (scVelo's graph), or a record whose graph part does not match ``graph``
       (another tool rewrote the graph after velograph): trusted as scVelo would, the shape
       having been checked;
-    * the distances rows match in order: the same cells in the same order (a rename, e.g.
-      ``obs_names_make_unique()``, changes nothing the graph depends on): accepted;
-    * the distances rows match as a set only: the same cells reordered: refused;
-    * otherwise (the neighbour graph was recomputed, or is missing): accepted when the cell
-      names match in order, refused when they do not.
+    * the distances rows match as a set but not in order: the same cells reordered: refused,
+      whatever the names say (they may have been reset to 0..n-1 after the reorder);
+    * the cell names match in order: accepted (a neighbour graph recomputed on the same
+      cells changes its rows but not the cells);
+    * the names differ but the distances rows match in order and tell every cell apart: the
+      same cells renamed (e.g. ``obs_names_make_unique()``), which changes nothing the graph
+      depends on: accepted;
+    * otherwise refused: other cells, or a rename that the rows cannot tell from a reorder
+      (cells with identical neighbour distances).
+
+    Not detectable: a reorder followed by resetting the names and deleting or recomputing
+    the neighbour graph with other settings; rerun ``velocity_graph`` after such edits.
     """
     params = uns_params(adata, vkey)
     recorded = params.get(FINGERPRINT_KEY)
@@ -265,16 +276,21 @@ def check_same_cells(adata, vkey: str, rerun: str, graph=None) -> None:
         return  # not the graph velograph fingerprinted: rewritten by another tool, trusted like scVelo's
     now = fingerprint(adata, graph if graph is not None else sp.csr_matrix((adata.n_obs, adata.n_obs)))
     current = dict(part.split(":", 1) for part in now.split())
-    if parts["rows"] != "-" and current["rows"] != "-":
-        if current["rows"] == parts["rows"]:
-            return
-        if current["rowset"] == parts["rowset"]:
-            raise ValueError(
-                f"adata.uns['{vkey}_graph'] belongs to these cells in another order: adata's cells were reordered "
-                f"after velocity_graph (e.g. adata[permutation].copy() or sorting, which reorder obs, obsp and obsm "
-                f"but not uns), so row i of the stored graph describes another cell. {rerun}")
+    rows_known = parts["rows"] != "-" and current["rows"] != "-"
+    if rows_known and current["rows"] != parts["rows"] and current["rowset"] == parts["rowset"]:
+        raise ValueError(
+            f"adata.uns['{vkey}_graph'] belongs to these cells in another order: adata's cells were reordered "
+            f"after velocity_graph (e.g. adata[permutation].copy() or sorting, which reorder obs, obsp and obsm "
+            f"but not uns), so row i of the stored graph describes another cell. {rerun}")
     if current["names"] == parts["names"]:
         return
+    if rows_known and current["rows"] == parts["rows"]:
+        if parts.get("distinct") == "1":
+            return  # renamed only
+        raise ValueError(
+            f"adata.uns['{vkey}_graph'] may belong to these cells in another order: the cell names differ from "
+            f"those velocity_graph recorded, and the cells' neighbour distances (adata.obsp['distances']) cannot "
+            f"tell a rename from a reorder, since several cells have identical distances. {rerun}")
     raise ValueError(
         f"adata.uns['{vkey}_graph'] was computed on other cells than adata has now: the cell names differ from those "
         f"velocity_graph recorded, and so do the cells' neighbour distances (adata.obsp['distances'], which tell a "
