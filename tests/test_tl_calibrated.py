@@ -8,29 +8,20 @@ from __future__ import annotations
 
 import copy
 
-import anndata as ad
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.sparse as sp
-from sklearn.neighbors import kneighbors_graph
 
 import velograph.tl as vtl
 from velograph.tl._calibrated import _ArrowMaker, _p_value, _setting
 
+from _tl_data import velocity_adata
+
 
 def _anndata(Ms, velocity, *, embedding=None, clusters=None, k=15):
-    """An AnnData with scVelo's keys: Ms, velocity, velocity genes, kNN distances on Ms, a 2-D embedding."""
-    Ms = np.asarray(Ms, dtype=np.float64)
-    if embedding is None:  # the first two principal components of Ms
-        centred = Ms - Ms.mean(axis=0)
-        embedding = centred @ np.linalg.svd(centred, full_matrices=False)[2][:2].T
-    obs = {"clusters": pd.Categorical(clusters)} if clusters is not None else None
-    a = ad.AnnData(np.zeros(Ms.shape, dtype=np.float32), obs=obs,
-                   layers={"Ms": Ms.astype(np.float32), "velocity": np.asarray(velocity, dtype=np.float32)},
-                   obsm={"X_umap": np.asarray(embedding, dtype=np.float64)})
+    """The tests' AnnData factory, with every gene a velocity gene."""
+    a = velocity_adata(Ms, velocity, k=k, embedding=embedding, clusters=clusters)
     a.var["velocity_genes"] = True
-    a.obsp["distances"] = sp.csr_matrix(kneighbors_graph(Ms, k, mode="distance"))
     return a
 
 
@@ -370,3 +361,32 @@ def test_no_check_writes_to_the_anndata():
     assert (a.obsp["distances"] != before.obsp["distances"]).nnz == 0
     pd.testing.assert_frame_equal(a.obs, before.obs)
     pd.testing.assert_frame_equal(a.var, before.var)
+
+
+def test_velocity_genes_as_text_are_read_as_flags_and_missing_params_are_named():
+    # Before: np.asarray(..., dtype=bool) counted the string 'False' as True (every gene selected),
+    # and uns['velocity_params'] = None raised AttributeError on 'NoneType'.
+    from _tl_data import small_adata
+
+    flags = np.array([True, False] * 6)
+    a = small_adata()
+    a.var["velocity_genes"] = flags
+    b = small_adata()
+    b.var["velocity_genes"] = np.where(flags, "True", "False")
+    assert vtl.velocity_variance_share(a, ["gene0"]) == vtl.velocity_variance_share(b, ["gene0"])
+    b.var["velocity_genes"] = np.where(flags, 1.0, np.nan)
+    with pytest.raises(ValueError, match=r"adata.var\['velocity_genes'\] has a missing value"):
+        vtl.velocity_variance_share(b, ["gene0"])
+    a.obs["clusters"] = pd.Categorical(["early", "late"] * (a.n_obs // 2))
+    a.uns["velocity_params"] = None
+    with pytest.raises(TypeError, match=r"adata.uns\['velocity_params'\] must be a dict"):
+        vtl.density_lean(a, n_draws=20)
+
+
+def test_a_single_gene_is_refused_by_name():
+    from _tl_data import small_adata
+
+    a = small_adata()
+    a.obs["clusters"] = pd.Categorical(["early", "late"] * (a.n_obs // 2))
+    with pytest.raises(ValueError, match="needs at least 2"):
+        vtl.density_lean(a, gene_subset=["gene0"], n_draws=20)

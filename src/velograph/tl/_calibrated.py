@@ -40,7 +40,7 @@ from ..graph import locality_order, pair_similarities
 from ..neighbors import knn_pattern, recursive_neighbors
 from ..projection import project_velocity_csr
 from ..reconstruct import reconstructability_score
-from ._access import dense_layer, distances, embedding, gene_mask, require_anndata
+from ._access import boolean_column, dense_layer, distances, embedding, gene_mask, require_anndata, uns_params
 from ._graph import knn_indices_from_distances, select_genes
 from ._transition import kernel
 
@@ -171,9 +171,13 @@ def _setting(adata, options, name="setting"):
     vkey = options.get("vkey", "velocity")
     xkey = options.get("xkey", "Ms")
     X, V = select_genes(adata, vkey, xkey, options.get("gene_subset"))
+    if X.shape[1] < 2:
+        # a correlation over one gene is undefined: every arrow would be NaN and every row empty
+        raise ValueError(f"{name} selects {X.shape[1]} gene(s) with a finite velocity; the velocity graph "
+                         f"needs at least 2 (choose more genes in gene_subset or var['{vkey}_genes'])")
     sqrt = options.get("sqrt_transform")
     if sqrt is None:
-        sqrt = adata.uns.get(f"{vkey}_params", {}).get("mode") == "stochastic"
+        sqrt = uns_params(adata, vkey).get("mode") == "stochastic"
     return X, V, bool(sqrt)
 
 
@@ -724,7 +728,7 @@ def _velocity_variances(adata, vkey):
     variance = np.asarray(V, dtype=np.float64).var(axis=0)
     pool = np.isfinite(variance)
     if f"{vkey}_genes" in adata.var:
-        pool &= np.asarray(adata.var[f"{vkey}_genes"], dtype=bool)
+        pool &= boolean_column(adata.var[f"{vkey}_genes"], f"adata.var['{vkey}_genes']")
     if not pool.any() or variance[pool].sum() <= 0:
         raise ValueError(f"no velocity gene with a finite, nonzero variance in adata.layers['{vkey}']")
     return pool, variance
