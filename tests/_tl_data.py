@@ -1,10 +1,18 @@
-"""Small AnnData objects for the velograph.tl tests: a new object on every call, never shared."""
+"""The tests' one factory of AnnData objects (and its checks): a new object on every call, never shared."""
 
 from __future__ import annotations
 
 import anndata as ad
 import numpy as np
 import scipy.sparse as sp
+
+
+def dense_support(neighbors, n: int) -> np.ndarray:
+    """The dense n x n boolean adjacency of an (n, k) neighbour index array: [i, j] is True for j in row i."""
+    support = np.zeros((n, n), dtype=bool)
+    for i, row in enumerate(np.asarray(neighbors)):
+        support[i, row] = True
+    return support
 
 
 def knn_distances(Ms: np.ndarray, k: int) -> sp.csr_matrix:
@@ -16,18 +24,42 @@ def knn_distances(Ms: np.ndarray, k: int) -> sp.csr_matrix:
     return sp.csr_matrix((d[rows, idx.ravel()], (rows, idx.ravel())), shape=(n, n))
 
 
-def small_adata(n: int = 40, genes: int = 12, k: int = 5, seed: int = 1) -> ad.AnnData:
-    """Cells with Ms, velocity, a kNN distance graph, a UMAP-like embedding and stochastic-mode params."""
-    rng = np.random.default_rng(seed)
-    Ms = rng.normal(size=(n, genes)).astype(np.float32)
-    velocity = rng.normal(size=(n, genes)).astype(np.float32)
-    adata = ad.AnnData(X=Ms.copy(), layers={"Ms": Ms, "velocity": velocity})
-    adata.obs_names = [f"cell{i}" for i in range(n)]
-    adata.var_names = [f"gene{g}" for g in range(genes)]
+def velocity_adata(Ms, velocity, *, k: int, embedding=None, clusters=None, **layers) -> ad.AnnData:
+    """The one builder of the tests' AnnData objects: what velocity_graph and its followers read.
+
+    ``layers['Ms']`` and ``layers['velocity']`` (float32; ``X`` a copy of Ms), the kNN distance
+    graph of the Ms rows (``obsp['distances']``, k per cell), ``uns['neighbors']`` and
+    stochastic-mode ``uns['velocity_params']``, an embedding ``obsm['X_umap']`` (default: the
+    first two principal components of Ms), ``obs['clusters']`` when given, and any further
+    layers by name. A new object on every call.
+    """
+    Ms = np.asarray(Ms, dtype=np.float32)
+    if embedding is None:
+        centred = Ms.astype(np.float64) - Ms.mean(axis=0)
+        embedding = centred @ np.linalg.svd(centred, full_matrices=False)[2][:2].T
+    adata = ad.AnnData(X=Ms.copy(), layers={"Ms": Ms, "velocity": np.asarray(velocity, dtype=np.float32)})
+    for name, values in layers.items():
+        adata.layers[name] = np.asarray(values, dtype=np.float32)
     adata.obsp["distances"] = knn_distances(Ms, k)
     adata.uns["neighbors"] = {"params": {"n_neighbors": k + 1}}
     adata.uns["velocity_params"] = {"mode": "stochastic"}
-    adata.obsm["X_umap"] = rng.normal(size=(n, 2))
+    adata.obsm["X_umap"] = np.asarray(embedding, dtype=np.float64)
+    if clusters is not None:
+        import pandas as pd
+
+        adata.obs["clusters"] = pd.Categorical(np.asarray(clusters))
+    return adata
+
+
+def small_adata(n: int = 40, genes: int = 12, k: int = 5, seed: int = 1, *, names: bool = True) -> ad.AnnData:
+    """Random cells: Ms, velocity, a kNN distance graph, a random 2-D embedding (``names``: cellI/geneG)."""
+    rng = np.random.default_rng(seed)
+    Ms = rng.normal(size=(n, genes)).astype(np.float32)
+    velocity = rng.normal(size=(n, genes)).astype(np.float32)
+    adata = velocity_adata(Ms, velocity, k=k, embedding=rng.normal(size=(n, 2)))
+    if names:
+        adata.obs_names = [f"cell{i}" for i in range(n)]
+        adata.var_names = [f"gene{g}" for g in range(genes)]
     return adata
 
 

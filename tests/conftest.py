@@ -6,6 +6,8 @@ from hypothesis import settings
 
 from velograph_book.toy import knn_indices
 
+from _tl_data import dense_support
+
 # Hypothesis profiles. In CI (CI=true, which .ci/run exports) every property test draws the
 # same examples on every run ("derandomize"), so a run can only go red through a change;
 # locally examples are random and failures are kept in hypothesis's example database, so
@@ -24,13 +26,6 @@ def random_problem():
     V = rng.normal(size=(n, g))
     E = rng.normal(size=(n, 2))
     return X, V, knn_indices(X, k), E
-
-
-def dense_support(neighbors, n):
-    support = np.zeros((n, n), bool)
-    for i, row in enumerate(neighbors):
-        support[i, row] = True
-    return support
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from velograph_book import display, limits
 from velograph_book.geometry import rowwise_cosine
 
 from _ci import require_module
+from _tl_data import velocity_adata
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -36,27 +37,15 @@ def star(directions_deg, values=None, n_extra=0):
 
 def synthetic_adata(seed=0, n=80, genes=12, k=10):
     """Cells along a curve in gene space with tangent velocities: everything velocity_graph needs."""
-    anndata = require_module("anndata")
+    require_module("anndata")
     rng = np.random.default_rng(seed)
     t = np.sort(rng.uniform(0, 3, n))
     directions = rng.normal(size=(3, genes))
     X = np.c_[t, np.sin(t), t**2 / 3] @ directions + 0.05 * rng.normal(size=(n, genes)) + 5
     V = np.c_[np.ones(n), np.cos(t), 2 * t / 3] @ directions + 0.3 * rng.normal(size=(n, genes))
-    distance = np.linalg.norm(X[:, None] - X[None], axis=2)
-    np.fill_diagonal(distance, np.inf)
-    nearest = np.argsort(distance, axis=1)[:, :k]
-    D = sp.csr_matrix((distance[np.arange(n)[:, None], nearest].ravel(), (np.repeat(np.arange(n), k), nearest.ravel())),
-                      shape=(n, n))
-    adata = anndata.AnnData(X=X.astype(np.float32))
-    adata.layers["Ms"] = X.astype(np.float32)
-    adata.layers["spliced"] = X.astype(np.float32)
-    adata.layers["velocity"] = V.astype(np.float32)
+    adata = velocity_adata(X, V, k=k, embedding=np.c_[t, np.sin(2 * t)] + 0.01 * rng.normal(size=(n, 2)),
+                           clusters=np.where(t < 1.5, "early", "late"), spliced=X)
     adata.var["velocity_genes"] = np.r_[np.ones(genes - 2, bool), False, False]
-    adata.obsp["distances"] = D
-    adata.uns["neighbors"] = {"params": {"n_neighbors": k + 1}}
-    adata.uns["velocity_params"] = {"mode": "stochastic"}
-    adata.obsm["X_umap"] = np.c_[t, np.sin(2 * t)] + 0.01 * rng.normal(size=(n, 2))
-    adata.obs["clusters"] = np.where(t < 1.5, "early", "late")
     return adata
 
 

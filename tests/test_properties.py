@@ -12,6 +12,8 @@ from velograph.reference import pair_similarities_numpy
 from velograph_book import toy
 from velograph_book.toy import knn_indices
 
+from _tl_data import dense_support
+
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -207,19 +209,13 @@ def test_transition_matrix_at_any_sigma(problem, exponent):
     T = vg.transition_matrix(G, sigma=sigma)
     assert np.isfinite(T.data).all() and T.data.min() >= 0
     np.testing.assert_allclose(np.asarray(T.sum(axis=1)).ravel(), 1.0, atol=1e-12)
-    dense, support = T.toarray(), adjacency_of(nbrs)
+    dense, support = T.toarray(), dense_support(nbrs, len(nbrs))
     if sigma <= 1e-160:  # the limit: uniform over each row's best-aligned neighbours
         stored = np.where(support, G.toarray(), -np.inf)  # similarities of the neighbours only
         best = stored == stored.max(axis=1, keepdims=True)
         np.testing.assert_allclose(dense, best / best.sum(axis=1, keepdims=True), atol=1e-12)
     if sigma >= 1e160:  # the other limit: uniform over the neighbours
         np.testing.assert_allclose(dense[support], 1.0 / nbrs.shape[1], atol=1e-12)
-
-
-def adjacency_of(nbrs):
-    out = np.zeros((len(nbrs), len(nbrs)), dtype=bool)
-    np.put_along_axis(out, nbrs, True, axis=1)
-    return out
 
 
 def test_transition_matrix_sigma_extremes_exactly():

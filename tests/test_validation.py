@@ -12,6 +12,9 @@ import scipy.sparse as sp
 import velograph as vg
 import velograph.tl as vtl
 
+from _tl_data import dense_support
+from _tl_data import small_adata as small_adata_of
+
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(6, 4))
 V = RNG.normal(size=(6, 4))
@@ -34,14 +37,8 @@ def corrupted(matrix, attribute, position, value):
     return out
 
 
-def adjacency(neighbors, n):
-    dense = np.zeros((n, n), dtype=bool)
-    for i, row in enumerate(neighbors):
-        dense[i, row] = True
-    return dense
 
-
-ADJACENCY = sp.csr_matrix(adjacency(NBRS, 6))
+ADJACENCY = sp.csr_matrix(dense_support(NBRS, 6))
 
 
 ARRAY_CASES = [
@@ -82,7 +79,7 @@ ARRAY_CASES = [
      ValueError, r"^neighbors has column index -1 in row 0"),
     ("nbrs-sparse-indptr", lambda: vg.cosine_graph(X, V, corrupted(ADJACENCY, "indptr", 2, 1)),
      ValueError, r"^neighbors has an inconsistent sparse structure: indptr decreases at row 1"),
-    ("nbrs-coo-range", lambda: vg.cosine_graph(X, V, corrupted(sp.coo_matrix(adjacency(NBRS, 6)), "col", 2, 6)),
+    ("nbrs-coo-range", lambda: vg.cosine_graph(X, V, corrupted(sp.coo_matrix(dense_support(NBRS, 6)), "col", 2, 6)),
      ValueError, r"^neighbors has column index 6 at position 2, outside 0\.\.5"),
     ("nbrs-inf", lambda: vg.cosine_graph(X, V, with_value(NBRS, (1, 1), np.inf)), ValueError,
      r"^neighbors\[1, 1\] = inf is not a cell index \(indices must be finite integers in 0\.\.5\)"),
@@ -90,9 +87,9 @@ ARRAY_CASES = [
      r"^neighbors\[4, 0\] = nan is not a cell index"),
     ("nbrs-float-range", lambda: vg.cosine_graph(X, V, with_value(NBRS, (2, 1), 1e6)), ValueError,
      r"^neighbors\[2, 1\] = 1e\+06 is not a cell index in 0\.\.5"),
-    ("nbrs-dense-adjacency", lambda: vg.cosine_graph(X, V, adjacency(NBRS, 6)), ValueError,
+    ("nbrs-dense-adjacency", lambda: vg.cosine_graph(X, V, dense_support(NBRS, 6)), ValueError,
      r"^neighbors is a dense 6 x 6 array: an adjacency matrix.*scipy.sparse.csr_matrix"),
-    ("nbrs-dense-adjacency-float", lambda: vg.cosine_graph(X, V, adjacency(NBRS, 6).astype(float)), ValueError,
+    ("nbrs-dense-adjacency-float", lambda: vg.cosine_graph(X, V, dense_support(NBRS, 6).astype(float)), ValueError,
      r"^neighbors is a dense 6 x 6 array"),
     ("sigma-zero", lambda: vg.transition_matrix(G, sigma=0), ValueError, r"^sigma must be a positive, finite"),
     ("sigma-negative", lambda: vg.transition_matrix(G, sigma=-0.3), ValueError, r"^sigma must be a positive"),
@@ -182,20 +179,7 @@ def small_adata():
     A new object for every test (30 cells: microseconds), so that no test can leave
     anything behind for another, in whatever order they run; tests still work on copies.
     """
-    rng = np.random.default_rng(1)
-    n, g, k = 30, 8, 5
-    Ms = rng.normal(size=(n, g)).astype(np.float32)
-    velocity = rng.normal(size=(n, g)).astype(np.float32)
-    adata = ad.AnnData(X=Ms.copy(), layers={"Ms": Ms, "velocity": velocity})
-    d = np.linalg.norm(Ms[:, None] - Ms[None], axis=2)
-    np.fill_diagonal(d, np.inf)
-    idx = np.argsort(d, axis=1)[:, :k]
-    rows = np.repeat(np.arange(n), k)
-    adata.obsp["distances"] = sp.csr_matrix((d[rows, idx.ravel()], (rows, idx.ravel())), shape=(n, n))
-    adata.uns["neighbors"] = {"params": {"n_neighbors": k + 1}}
-    adata.uns["velocity_params"] = {"mode": "stochastic"}
-    adata.obsm["X_umap"] = rng.normal(size=(n, 2))
-    return adata
+    return small_adata_of(n=30, genes=8, k=5, seed=1, names=False)
 
 
 def graphed(adata):
@@ -435,7 +419,7 @@ def test_read_only_arrays_work_at_array_level():
     np.testing.assert_allclose(Tr.toarray(), vg.transition_matrix(Gr).toarray(), atol=1e-15)
     np.testing.assert_allclose(vg.project_velocity(read_only(unsorted(Tr)), Er), vg.project_velocity(Tr, E), atol=1e-15)
     assert np.isfinite(vg.reconstructability_score(read_only(Tr), read_only(unsorted(Tr))))
-    vg.cosine_graph(Xr, Vr, read_only(unsorted(sp.csr_matrix(adjacency(NBRS, 6)))))
+    vg.cosine_graph(Xr, Vr, read_only(unsorted(sp.csr_matrix(dense_support(NBRS, 6)))))
 
 
 def test_tl_reads_uns_graphs_without_sorting_or_writing_them(small_adata):
