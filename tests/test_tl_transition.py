@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _tl_data import assert_unchanged, graphed, knn_distances, small_adata, snapshot
 
 import velograph.tl as vtl
+
+from _tl_data import assert_unchanged, graphed, knn_distances, small_adata, snapshot
 
 
 def test_both_graphs_moved_to_obsp_are_both_read():
@@ -79,3 +80,13 @@ def test_perc_and_threshold_are_checked():
         vtl.transition_matrix(graphed(), perc=150)
     with pytest.raises(ValueError, match=r"^threshold must be a finite number"):
         vtl.transition_matrix(graphed(), threshold=np.nan)
+
+
+def test_a_scale_so_large_that_the_kernel_overflows_is_refused():
+    # Before: scale=2000 returned T with NaN rows (as scVelo does), and NaN arrows downstream.
+    adata = graphed()
+    assert np.isfinite(vtl.transition_matrix(adata, scale=50).data).all()
+    with pytest.raises(ValueError, match=r"^scale=2000 is too large for this graph"):
+        vtl.transition_matrix(adata, scale=2000)
+    with pytest.raises(ValueError, match=r"^scale=2000 is too large for this graph"):
+        vtl.velocity_embedding(adata, basis="umap", scale=2000)

@@ -308,6 +308,12 @@ def transition_matrix(adata: AnnData, vkey: str = "velocity", basis: str | None 
     T = kernel(graph, graph_neg, scale=scale, self_transitions=self_transitions,
                use_negative_cosines=use_negative_cosines, backward=backward, perc=perc, threshold=threshold)
     T = sp.csr_matrix(T, dtype=np.float32)
+    if not np.isfinite(T.data).all():
+        # e^(scale * pi) overflows float32 beyond scale * |pi| ~ 88: the row sums become inf and
+        # the rows NaN (scVelo returns them silently)
+        raise ValueError(f"scale={scale:g} is too large for this graph: e^(scale * cosine) overflows float32 "
+                         f"(beyond scale * |cosine| ~ 88), which would leave NaN rows in T; use a smaller scale "
+                         f"(scVelo's default is 10)")
     if basis is not None:
         # scVelo multiplies the float32 kernel by a float64 distance weight: float64 out.
         T = embedding_diffusion(T, embedding(adata, basis), scale_diffusion=scale_diffusion,
