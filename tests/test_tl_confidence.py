@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from _tl_data import assert_unchanged, graphed, snapshot
 
 import velograph.tl as vtl
 from velograph.tl import _confidence
+
+from _tl_data import assert_unchanged, graphed, snapshot
 
 
 def wide_adata(n=512, genes=1000, k=40, seed=0):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _tl_data import assert_unchanged, graphed, snapshot
 
 import velograph.tl as vtl
+
+from _tl_data import assert_unchanged, graphed, snapshot
 
 
 def test_on_a_gene_view_the_parent_is_not_changed():

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from _tl_data import assert_unchanged, small_adata, snapshot
 
 import velograph.tl as vtl
+
+from _tl_data import assert_unchanged, small_adata, snapshot
 
 
 def graph_of(adata, **options):
