@@ -1,9 +1,14 @@
 """velograph_book.prepared: the book's prepared pancreas inputs load offline, checksummed."""
 
+from __future__ import annotations
+
+import anndata as ad
 import numpy as np
 import pytest
 
+from velograph.datasets import _shipped as shipped_raw
 from velograph_book import prepared
+from velograph_book.prepared import _shipped, pancreas_prepared
 
 from _shipped_files import changed_copy
 
@@ -68,3 +73,20 @@ def test_prepared_mode_and_missing_file_errors(tmp_path):
         prepared.pancreas_prepared("steady")
     with pytest.raises(FileNotFoundError, match="prepared data not found"):
         prepared.pancreas_prepared(path=tmp_path / "nope.h5ad")
+
+
+def test_the_raw_file_is_named_as_such():
+    with pytest.raises(ValueError, match=r"is not a prepared pancreas file: it has no layers\['Ms'\].*"
+                                         r"looks like the raw counts"):
+        pancreas_prepared(path=shipped_raw("pancreas.h5ad"), verify=False)
+
+
+@pytest.mark.parametrize("where,key", [("var", "stochastic_velocity_gamma"), ("uns", "velocity_params_dynamical"),
+                                       ("layers", "velocity_dynamical")])
+def test_a_missing_entry_is_named(tmp_path, where, key):
+    adata = ad.read_h5ad(_shipped("pancreas_prepared.h5ad"))
+    del getattr(adata, where)[key]
+    path = tmp_path / "incomplete.h5ad"
+    adata.write_h5ad(path)
+    with pytest.raises(ValueError, match=rf"is not a prepared pancreas file: it has no {where}\['{key}'\]\. Remake"):
+        pancreas_prepared(path=path, verify=False)

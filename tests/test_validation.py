@@ -1,8 +1,7 @@
 """Bad input gets a clear error naming the argument; degenerate input has documented results.
 
 Each case asserts the exception type and that the message names the argument
-(and, for AnnData inputs, the scanpy/scVelo call that makes what is missing).
-"""
+(and, for AnnData inputs, the scanpy/scVelo call that makes what is missing)."""
 
 import anndata as ad
 import numpy as np
@@ -11,16 +10,29 @@ import scipy.sparse as sp
 
 import velograph as vg
 import velograph.tl as vtl
+from velograph.projection import project_velocity_csr
 
 from _tl_data import dense_support
 from _tl_data import small_adata as small_adata_of
 
 RNG = np.random.default_rng(0)
+
+
 X = RNG.normal(size=(6, 4))
+
+
 V = RNG.normal(size=(6, 4))
+
+
 NBRS = np.array([[1, 2], [0, 2], [3, 1], [4, 2], [5, 3], [0, 4]])
+
+
 E = RNG.normal(size=(6, 2))
+
+
 G = vg.cosine_graph(X, V, NBRS)
+
+
 T = vg.transition_matrix(G)
 
 
@@ -35,7 +47,6 @@ def corrupted(matrix, attribute, position, value):
     out = matrix.copy()
     getattr(out, attribute)[position] = value
     return out
-
 
 
 ADJACENCY = sp.csr_matrix(dense_support(NBRS, 6))
@@ -338,8 +349,6 @@ def test_anndata_level_bad_input(small_adata, case):
         call(small_adata)
 
 
-# -- accepted conversions -----------------------------------------------------------
-
 def test_integer_float16_and_sparse_inputs_are_converted():
     reference = vg.cosine_graph(X, V, NBRS).toarray()
     Xi, Vi = np.round(X * 100).astype(int), np.round(V * 100).astype(int)
@@ -350,8 +359,6 @@ def test_integer_float16_and_sparse_inputs_are_converted():
     np.testing.assert_allclose(vg.cosine_graph(sp.csr_matrix(X), sp.csr_matrix(V), NBRS).toarray(), reference)
     np.testing.assert_allclose(vg.transition_matrix(G.toarray()).toarray(), vg.transition_matrix(G).toarray())
 
-
-# -- degenerate cases ----------------------------------------------------------------
 
 def test_zero_velocity_gives_zero_similarities_and_uniform_row():
     V0 = with_value(V, 1, 0.0)
@@ -391,8 +398,6 @@ def test_one_cell_dataset():
     assert np.isnan(vg.project_velocity(T1, E[:1])).all()
     assert np.isnan(vg.reconstructability_score(T1, T1, per_cell=True)).all()
 
-
-# -- inputs are only read: read-only arrays work, nothing is sorted in place ------------
 
 def read_only(matrix):
     out = matrix.copy()
@@ -443,8 +448,6 @@ def test_tl_reads_uns_graphs_without_sorting_or_writing_them(small_adata):
         np.testing.assert_array_equal(adata.uns[key].indices, indices)
 
 
-# -- dense graphs: the documented rule -------------------------------------------------
-
 def test_dense_graph_stores_its_nonzero_entries_only():
     # Row 0 has neighbours 1 and 2, with similarities 0.5 and exactly 0. As a sparse
     # matrix with an explicit 0 both are neighbours; as a dense array the 0 cannot be
@@ -456,8 +459,6 @@ def test_dense_graph_stores_its_nonzero_entries_only():
     dense = vg.transition_matrix(sparse.toarray())
     assert dense[0].nnz == 1 and dense[0, 1] == 1.0
 
-
-# -- stale and subset objects ------------------------------------------------------------
 
 def test_subset_after_rerunning_velocity_graph_works(small_adata):
     sub = graphed(small_adata)[:20].copy()
@@ -515,3 +516,48 @@ def test_graph_on_a_reordered_copy_is_refused_everywhere_it_is_read(small_adata)
     vtl.velocity_embedding(reordered, basis="umap")
     vtl.velocity_embedding(adata.copy(), basis="umap")  # a plain copy keeps its cells: accepted
 
+
+N = 4
+
+
+X4 = np.arange(N * 3, dtype=float).reshape(N, 3) ** 1.5
+
+
+V4 = np.cos(np.arange(N * 3, dtype=float)).reshape(N, 3)
+
+
+E4 = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+
+
+def _csr_with_column(col, entry=2):
+    """A valid 4 x 4 CSR whose stored entry number ``entry`` (2: row 1's, 4: row 3's) is then
+    pointed at column ``col``, after construction: scipy does not check index ranges there."""
+    M = sp.csr_matrix((np.full(5, 0.5), np.array([1, 2, 0, 1, 2]), np.array([0, 2, 3, 4, 5])), shape=(N, N))
+    M.indices[entry] = col
+    return M
+
+
+@pytest.mark.parametrize("call", [
+    lambda M: vg.transition_matrix(M),
+    lambda M: vg.project_velocity(M, E4),
+    lambda M: project_velocity_csr(M, E4),
+    lambda M: vg.cosine_graph(X4, V4, M),
+    lambda M: vg.row_correlations(M, M),
+])
+def test_column_index_n_is_refused_and_n_minus_1_accepted(call):
+    call(_csr_with_column(N - 1))
+    call(_csr_with_column(0))
+    for bad in (N, -1):
+        with pytest.raises(ValueError, match=rf"column index {bad} in row 1, outside 0\.\.{N - 1}"):
+            call(_csr_with_column(bad))
+
+
+def test_square_shape_and_cell_count():
+    with pytest.raises(ValueError, match=r"^graph must be a square n x n matrix, got shape \(2, 3\)"):
+        vg.transition_matrix(sp.csr_matrix((2, 3)))
+    with pytest.raises(ValueError, match=r"^X_emb has 4 rows but T is 3 x 3"):
+        vg.project_velocity(sp.identity(3, format="csr"), E4)
+    with pytest.raises(ValueError, match=r"^T_sub is 4 x 4 but there are 3 cells"):
+        vg.row_correlations(sp.identity(3, format="csr"), sp.identity(4, format="csr"))
+    with pytest.raises(ValueError, match=r"^graph is empty"):
+        vg.transition_matrix(sp.csr_matrix((0, 0)))
