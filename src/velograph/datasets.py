@@ -195,6 +195,43 @@ def pancreas(path: str | os.PathLike | None = None, *, verify: bool = True) -> A
     return read_velocity_h5ad(target)
 
 
+def toy_trajectory() -> AnnData:
+    """Eight cells along a trajectory, four genes: the small AnnData of the ``velograph.tl`` examples.
+
+    Made by hand, no randomness: ``layers['Ms']`` (states along t = 0..7) and
+    ``layers['velocity']`` (their derivative plus a fixed perturbation), a kNN distance graph
+    of two neighbours per cell in ``obsp['distances']`` (unit distances, each cell's
+    neighbours along the line), a 2-D embedding ``obsm['X_umap']`` and genes named a-d.
+    Small enough to print every number of a graph or a transition matrix.
+
+    Returns
+    -------
+    anndata.AnnData
+        A new object on every call, 8 cells x 4 genes, ready for
+        :func:`velograph.tl.velocity_graph`.
+
+    Examples
+    --------
+    >>> from velograph.datasets import toy_trajectory
+    >>> adata = toy_trajectory()
+    >>> adata.shape, sorted(adata.layers), adata.obsp["distances"].getnnz(axis=1).tolist()
+    ((8, 4), ['Ms', 'velocity'], [2, 2, 2, 2, 2, 2, 2, 2])
+    """
+    import anndata as ad
+    import numpy as np
+    import scipy.sparse as sp
+
+    t = np.arange(8.0)
+    Ms = np.c_[t, t**2 / 8, 8 - t, (t - 3) ** 2 / 4]
+    velocity = np.c_[np.ones(8), t / 4, -np.ones(8), (t - 3) / 2] + (np.arange(32).reshape(8, 4) % 5 - 2) / 10
+    nearest = np.array([[1, 2]] + [[i - 1, i + 1] for i in range(1, 7)] + [[6, 5]])
+    distances = sp.csr_matrix((np.ones(16), nearest.ravel(), np.arange(0, 17, 2)), shape=(8, 8))
+    adata = ad.AnnData(np.zeros((8, 4)), layers={"Ms": Ms, "velocity": velocity},
+                       obsp={"distances": distances}, obsm={"X_umap": np.c_[t, (t - 3.5) ** 2 / 4]})
+    adata.var_names = ["a", "b", "c", "d"]
+    return adata
+
+
 def scvelo_dataset(name: str) -> AnnData:
     """scVelo's full datasets (e.g. 'pancreas', 'dentategyrus'): downloaded by scVelo, so they need a network.
 

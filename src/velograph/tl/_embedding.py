@@ -140,18 +140,10 @@ def velocity_embedding(data: AnnData, basis: str | None = None, vkey: str = "vel
 
     Examples
     --------
-    >>> import anndata as ad
     >>> import numpy as np
-    >>> import scipy.sparse as sp
     >>> import velograph.tl as vtl
-    >>> t = np.arange(8.0)  # 8 cells along a trajectory, 4 genes
-    >>> Ms = np.c_[t, t**2 / 8, 8 - t, (t - 3) ** 2 / 4]
-    >>> velocity = np.c_[np.ones(8), t / 4, -np.ones(8), (t - 3) / 2] + (np.arange(32).reshape(8, 4) % 5 - 2) / 10
-    >>> nearest = np.array([[1, 2]] + [[i - 1, i + 1] for i in range(1, 7)] + [[6, 5]])  # 2 neighbours each
-    >>> distances = sp.csr_matrix((np.ones(16), nearest.ravel(), np.arange(0, 17, 2)), shape=(8, 8))
-    >>> adata = ad.AnnData(np.zeros((8, 4)), layers={"Ms": Ms, "velocity": velocity},
-    ...                    obsp={"distances": distances}, obsm={"X_umap": np.c_[t, (t - 3.5) ** 2 / 4]})
-    >>> adata.var_names = ["a", "b", "c", "d"]
+    >>> from velograph.datasets import toy_trajectory
+    >>> adata = toy_trajectory()  # 8 cells along a trajectory, 4 genes, 2 neighbours each
     >>> vtl.velocity_graph(adata)
     >>> vtl.velocity_embedding(adata, basis="umap", autoscale=False)
     >>> print(np.round(adata.obsm["velocity_umap"][1:7], 3))

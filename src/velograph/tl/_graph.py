@@ -232,18 +232,10 @@ def velocity_graph(data: AnnData, vkey: str = "velocity", xkey: str = "Ms", tkey
 
     Examples
     --------
-    >>> import anndata as ad
     >>> import numpy as np
-    >>> import scipy.sparse as sp
     >>> import velograph.tl as vtl
-    >>> t = np.arange(8.0)  # 8 cells along a trajectory, 4 genes
-    >>> Ms = np.c_[t, t**2 / 8, 8 - t, (t - 3) ** 2 / 4]
-    >>> velocity = np.c_[np.ones(8), t / 4, -np.ones(8), (t - 3) / 2] + (np.arange(32).reshape(8, 4) % 5 - 2) / 10
-    >>> nearest = np.array([[1, 2]] + [[i - 1, i + 1] for i in range(1, 7)] + [[6, 5]])  # 2 neighbours each
-    >>> distances = sp.csr_matrix((np.ones(16), nearest.ravel(), np.arange(0, 17, 2)), shape=(8, 8))
-    >>> adata = ad.AnnData(np.zeros((8, 4)), layers={"Ms": Ms, "velocity": velocity},
-    ...                    obsp={"distances": distances}, obsm={"X_umap": np.c_[t, (t - 3.5) ** 2 / 4]})
-    >>> adata.var_names = ["a", "b", "c", "d"]
+    >>> from velograph.datasets import toy_trajectory
+    >>> adata = toy_trajectory()  # 8 cells along a trajectory, 4 genes, 2 neighbours each
     >>> vtl.velocity_graph(adata)
     >>> graph, graph_neg = adata.uns["velocity_graph"], adata.uns["velocity_graph_neg"]
     >>> print(type(graph).__name__, graph.dtype, graph.nnz, graph_neg.nnz)
@@ -341,18 +333,10 @@ def graph_inputs(adata: AnnData, vkey: str = "velocity", xkey: str = "Ms",
     --------
     The arrays reproduce the stored graph with the array-level :func:`velograph.pearson_graph`:
 
-    >>> import anndata as ad
     >>> import numpy as np
-    >>> import scipy.sparse as sp
     >>> import velograph.tl as vtl
-    >>> t = np.arange(8.0)  # 8 cells along a trajectory, 4 genes
-    >>> Ms = np.c_[t, t**2 / 8, 8 - t, (t - 3) ** 2 / 4]
-    >>> velocity = np.c_[np.ones(8), t / 4, -np.ones(8), (t - 3) / 2] + (np.arange(32).reshape(8, 4) % 5 - 2) / 10
-    >>> nearest = np.array([[1, 2]] + [[i - 1, i + 1] for i in range(1, 7)] + [[6, 5]])  # 2 neighbours each
-    >>> distances = sp.csr_matrix((np.ones(16), nearest.ravel(), np.arange(0, 17, 2)), shape=(8, 8))
-    >>> adata = ad.AnnData(np.zeros((8, 4)), layers={"Ms": Ms, "velocity": velocity},
-    ...                    obsp={"distances": distances}, obsm={"X_umap": np.c_[t, (t - 3.5) ** 2 / 4]})
-    >>> adata.var_names = ["a", "b", "c", "d"]
+    >>> from velograph.datasets import toy_trajectory
+    >>> adata = toy_trajectory()  # 8 cells along a trajectory, 4 genes, 2 neighbours each
     >>> import velograph
     >>> vtl.velocity_graph(adata)
     >>> X, V = vtl.graph_inputs(adata)
@@ -403,18 +387,10 @@ def neighborhoods(adata: AnnData, n_recurse_neighbors: int = 2, n_neighbors: int
 
     Examples
     --------
-    >>> import anndata as ad
     >>> import numpy as np
-    >>> import scipy.sparse as sp
     >>> import velograph.tl as vtl
-    >>> t = np.arange(8.0)  # 8 cells along a trajectory, 4 genes
-    >>> Ms = np.c_[t, t**2 / 8, 8 - t, (t - 3) ** 2 / 4]
-    >>> velocity = np.c_[np.ones(8), t / 4, -np.ones(8), (t - 3) / 2] + (np.arange(32).reshape(8, 4) % 5 - 2) / 10
-    >>> nearest = np.array([[1, 2]] + [[i - 1, i + 1] for i in range(1, 7)] + [[6, 5]])  # 2 neighbours each
-    >>> distances = sp.csr_matrix((np.ones(16), nearest.ravel(), np.arange(0, 17, 2)), shape=(8, 8))
-    >>> adata = ad.AnnData(np.zeros((8, 4)), layers={"Ms": Ms, "velocity": velocity},
-    ...                    obsp={"distances": distances}, obsm={"X_umap": np.c_[t, (t - 3.5) ** 2 / 4]})
-    >>> adata.var_names = ["a", "b", "c", "d"]
+    >>> from velograph.datasets import toy_trajectory
+    >>> adata = toy_trajectory()  # 8 cells along a trajectory, 4 genes, 2 neighbours each
     >>> pattern = vtl.neighborhoods(adata)
     >>> print(pattern[:3].toarray().astype(int))
     [[0 1 1 1 0 0 0 0]

@@ -81,18 +81,10 @@ def reconstructability(adata: AnnData, gene_subset: ArrayLike, *, vkey: str = "v
 
     Examples
     --------
-    >>> import anndata as ad
     >>> import numpy as np
-    >>> import scipy.sparse as sp
     >>> import velograph.tl as vtl
-    >>> t = np.arange(8.0)  # 8 cells along a trajectory, 4 genes
-    >>> Ms = np.c_[t, t**2 / 8, 8 - t, (t - 3) ** 2 / 4]
-    >>> velocity = np.c_[np.ones(8), t / 4, -np.ones(8), (t - 3) / 2] + (np.arange(32).reshape(8, 4) % 5 - 2) / 10
-    >>> nearest = np.array([[1, 2]] + [[i - 1, i + 1] for i in range(1, 7)] + [[6, 5]])  # 2 neighbours each
-    >>> distances = sp.csr_matrix((np.ones(16), nearest.ravel(), np.arange(0, 17, 2)), shape=(8, 8))
-    >>> adata = ad.AnnData(np.zeros((8, 4)), layers={"Ms": Ms, "velocity": velocity},
-    ...                    obsp={"distances": distances}, obsm={"X_umap": np.c_[t, (t - 3.5) ** 2 / 4]})
-    >>> adata.var_names = ["a", "b", "c", "d"]
+    >>> from velograph.datasets import toy_trajectory
+    >>> adata = toy_trajectory()  # 8 cells along a trajectory, 4 genes, 2 neighbours each
     >>> print(f"r = {vtl.reconstructability(adata, ['b', 'd'], matrix='transition'):.3f}")
     r = 0.976
     >>> print(np.round(vtl.reconstructability(adata, ["b", "d"], per_cell=True)[:7], 2))
@@ -131,18 +123,10 @@ def reconstructability_many(adata: AnnData, gene_subsets: Sequence[ArrayLike], *
 
     Examples
     --------
-    >>> import anndata as ad
     >>> import numpy as np
-    >>> import scipy.sparse as sp
     >>> import velograph.tl as vtl
-    >>> t = np.arange(8.0)  # 8 cells along a trajectory, 4 genes
-    >>> Ms = np.c_[t, t**2 / 8, 8 - t, (t - 3) ** 2 / 4]
-    >>> velocity = np.c_[np.ones(8), t / 4, -np.ones(8), (t - 3) / 2] + (np.arange(32).reshape(8, 4) % 5 - 2) / 10
-    >>> nearest = np.array([[1, 2]] + [[i - 1, i + 1] for i in range(1, 7)] + [[6, 5]])  # 2 neighbours each
-    >>> distances = sp.csr_matrix((np.ones(16), nearest.ravel(), np.arange(0, 17, 2)), shape=(8, 8))
-    >>> adata = ad.AnnData(np.zeros((8, 4)), layers={"Ms": Ms, "velocity": velocity},
-    ...                    obsp={"distances": distances}, obsm={"X_umap": np.c_[t, (t - 3.5) ** 2 / 4]})
-    >>> adata.var_names = ["a", "b", "c", "d"]
+    >>> from velograph.datasets import toy_trajectory
+    >>> adata = toy_trajectory()  # 8 cells along a trajectory, 4 genes, 2 neighbours each
     >>> scores = vtl.reconstructability_many(adata, [["a", "d"], ["b", "c"]], matrix="transition")
     >>> print([round(r, 3) for r in scores])
     [0.985, 0.996]
@@ -185,18 +169,10 @@ def reconstructability_readings(adata: AnnData, gene_subsets: Sequence[ArrayLike
 
     Examples
     --------
-    >>> import anndata as ad
     >>> import numpy as np
-    >>> import scipy.sparse as sp
     >>> import velograph.tl as vtl
-    >>> t = np.arange(8.0)  # 8 cells along a trajectory, 4 genes
-    >>> Ms = np.c_[t, t**2 / 8, 8 - t, (t - 3) ** 2 / 4]
-    >>> velocity = np.c_[np.ones(8), t / 4, -np.ones(8), (t - 3) / 2] + (np.arange(32).reshape(8, 4) % 5 - 2) / 10
-    >>> nearest = np.array([[1, 2]] + [[i - 1, i + 1] for i in range(1, 7)] + [[6, 5]])  # 2 neighbours each
-    >>> distances = sp.csr_matrix((np.ones(16), nearest.ravel(), np.arange(0, 17, 2)), shape=(8, 8))
-    >>> adata = ad.AnnData(np.zeros((8, 4)), layers={"Ms": Ms, "velocity": velocity},
-    ...                    obsp={"distances": distances}, obsm={"X_umap": np.c_[t, (t - 3.5) ** 2 / 4]})
-    >>> adata.var_names = ["a", "b", "c", "d"]
+    >>> from velograph.datasets import toy_trajectory
+    >>> adata = toy_trajectory()  # 8 cells along a trajectory, 4 genes, 2 neighbours each
     >>> scores = vtl.reconstructability_readings(adata, [["a", "d"], ["b", "d"]],
     ...                                          readings=[("graph", "all"), ("transition", "neighbors")])
     >>> print(np.round(scores, 3))
