@@ -101,9 +101,9 @@ def compare_runs(reference, other, *, basis: str = "umap") -> dict:
     do). Returns a dict:
 
     * ``neighbour_cells_changed``: cells whose stored kNN neighbours differ (count);
-    * ``max_distance_difference``: largest |distance difference| over the pairs stored
+    * ``max_distance_difference``: largest absolute distance difference over the pairs stored
       in both kNN graphs (PCA units);
-    * ``max_Ms_difference``: largest |Ms difference| over cells and genes (normalised counts);
+    * ``max_Ms_difference``: largest absolute Ms difference over cells and genes (normalised counts);
     * ``velocity_genes_changed``: genes that are velocity genes in one run only (count);
     * ``gene_correlations``: per velocity gene of the reference, the Pearson correlation
       of its velocity between the runs (array);

@@ -58,7 +58,7 @@ def _check_entries(adata, target) -> None:
 def pancreas_prepared(mode="stochastic", *, path=None, verify=True):
     """The pancreas data after scVelo's recipe and velocity model ``mode``, as shipped: an AnnData.
 
-    Made once by ``tools/make_prepared.py`` from :func:`pancreas` and shipped, because
+    Made once by ``tools/make_prepared.py`` from :func:`velograph.datasets.pancreas` and shipped, because
     the recipe's low digits depend on the CPU, BLAS kernel and thread count (chapter 5
     of the book explains why); everything computed from this file is the same on every
     machine. 3,696 cells x the velocity genes of either model (dynamical ones are a

@@ -36,7 +36,7 @@ BYSTANDER_KINDS = ("permuted", "steady")
 
 #: The shipped scenarios (tools/make_ground_truth.py): simulate() options, seeds, and whether
 #: scVelo's dynamical model was fitted (on the stochastic model's velocity genes). Every
-#: dataset has N_CELLS cells and went through prepare(**PREPARE).
+#: dataset has N_CELLS cells and went through ``prepare(**PREPARE)``.
 SCENARIOS = {
     # (a) the branching trajectory, cells spread uniformly along latent time
     "branching": {"simulate": {}, "seeds": (0, 1, 2, 3, 4), "dynamical": True},
@@ -190,7 +190,7 @@ def simulate(n_cells: int = 1000, *, seed: int, n_trunk_drivers: int = 8, n_fate
     lognormal with log-sd ``size_factor_sd``, scaled to mean 1.
 
     ``density`` sets how cells are spread along latent time (see
-    :func:`_sample_latent_time`: None uniform; a number k: density proportional to
+    ``_sample_latent_time``: None uniform; a number k: density proportional to
     exp(k tau)). ``kinetics='steady'`` is the no-velocity control: every gene keeps the
     same path of s along the trajectory but sits at its steady state,
     u = (gamma / beta) s, so the true velocity is exactly 0 for every cell and gene while
@@ -560,8 +560,8 @@ def load_ground_truth(scenario: str = "branching", seed: int = 0, *, mode: str =
     """A shipped simulated dataset after the book's recipe, ready for velograph.tl: an AnnData.
 
     ``scenario`` is a key of :data:`SCENARIOS` and ``seed`` one of its seeds. Made once by
-    ``tools/make_ground_truth.py`` (simulate(N_CELLS, seed, **options), then
-    prepare(**PREPARE)) and shipped, because PCA, kNN, UMAP and the model fits differ in
+    ``tools/make_ground_truth.py`` (``simulate(N_CELLS, seed, **options)``, then
+    ``prepare(**PREPARE)``) and shipped, because PCA, kNN, UMAP and the model fits differ in
     their low digits between computers; the file's sha256 is checked first (``verify``).
 
     * ``layers['Ms']``, ``layers['Mu']`` (float32 kNN moments), ``layers['velocity']`` of
