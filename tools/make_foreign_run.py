@@ -31,13 +31,13 @@ Everything chapter 5 then computes from the two shipped runs is the same on ever
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from _shipping import blas_kernel, dense32, write_checksummed
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "src" / "velograph_book" / "data" / "pancreas_foreign_run.h5ad"
@@ -55,13 +55,6 @@ def relaunch() -> None:
     """Run this script again in a child process with the foreign settings (and a fresh numba cache)."""
     env = dict(os.environ, **FOREIGN, VELOGRAPH_FOREIGN_RUN="1", NUMBA_CACHE_DIR=tempfile.mkdtemp())
     raise SystemExit(subprocess.call([sys.executable, __file__], env=env))
-
-
-def blas_kernel() -> str:
-    from threadpoolctl import threadpool_info
-
-    return ", ".join(f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')}" for i in threadpool_info()
-                     if i.get("user_api") == "blas")
 
 
 def foreign_run():
@@ -84,9 +77,6 @@ def foreign_run():
     if missing:
         raise SystemExit(f"the foreign run lost {len(missing)} of the prepared genes (e.g. {missing[:3]})")
     part = run[:, genes]
-
-    def dense32(layer):
-        return np.asarray(layer.toarray() if sp.issparse(layer) else layer, dtype=np.float32)
 
     Ms, Mu = dense32(part.layers["Ms"]), dense32(part.layers["Mu"])
     differs = np.flatnonzero((Ms != prepared.layers["Ms"]).any(axis=1) | (Mu != prepared.layers["Mu"]).any(axis=1))
@@ -112,23 +102,11 @@ def foreign_run():
     return out
 
 
-def record_checksum(digest: str) -> None:
-    text = MODULE.read_text()
-    new, count = re.subn(r'FOREIGN_RUN_SHA256 = "[0-9a-f]*"', f'FOREIGN_RUN_SHA256 = "{digest}"', text)
-    if count != 1:
-        raise SystemExit(f"could not find FOREIGN_RUN_SHA256 in {MODULE}")
-    MODULE.write_text(new)
-
-
 def main() -> None:
     if os.environ.get("VELOGRAPH_FOREIGN_RUN") != "1":
         relaunch()
     out = foreign_run()
-    partial = TARGET.with_suffix(".partial.h5ad")
-    out.write_h5ad(partial, compression="gzip", compression_opts=9)
-    partial.replace(TARGET)
-    digest = hashlib.sha256(TARGET.read_bytes()).hexdigest()
-    record_checksum(digest)
+    digest = write_checksummed(out, TARGET, MODULE, "FOREIGN_RUN_SHA256")
     print(f"wrote {TARGET.relative_to(ROOT)}: {len(out.uns['moment_cells'])} cells with other moments, "
           f"{TARGET.stat().st_size / 2**20:.2f} MiB, sha256 {digest}; BLAS {out.uns['run']['blas']}")
 

@@ -36,6 +36,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from _shipping import clean_uns
 
 from velograph_book import simulation
 from velograph_book.prepared import stochastic_velocity
@@ -46,11 +47,6 @@ MODULE = ROOT / "src" / "velograph_book" / "simulation.py"
 PACKAGES = ("scvelo", "scanpy", "anndata", "numpy", "scipy", "umap-learn", "pynndescent", "scikit-learn", "numba")
 VAR_TRUTH = ("driver", "driver_of", "bystander", "bystander_kind", "matched_to", "direction", "alpha_on", "beta",
              "gamma")
-
-
-def clean_uns(params: dict) -> dict:
-    """uns dictionaries as h5ad can store them (no None)."""
-    return {k: v for k, v in params.items() if v is not None}
 
 
 def shipped(prepared, simulated, spec) -> ad.AnnData:

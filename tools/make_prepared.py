@@ -25,9 +25,7 @@ run tools/regenerate_goldens.py afterwards.
 
 from __future__ import annotations
 
-import hashlib
 import platform
-import re
 import sys
 from importlib.metadata import version
 from pathlib import Path
@@ -36,6 +34,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from _shipping import blas_kernel, clean_uns, dense32, write_checksummed
 
 from velograph import datasets
 from velograph_book import pipeline
@@ -45,13 +44,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "src" / "velograph_book" / "data" / "pancreas_prepared.h5ad"
 DATASETS = ROOT / "src" / "velograph_book" / "prepared.py"
 PACKAGES = ("scvelo", "scanpy", "anndata", "numpy", "scipy", "umap-learn", "pynndescent", "scikit-learn", "numba")
-
-
-def blas_kernel() -> str:
-    from threadpoolctl import threadpool_info
-
-    return ", ".join(f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')}" for i in threadpool_info()
-                     if i.get("user_api") == "blas")
 
 
 def run_recipe():
@@ -64,17 +56,9 @@ def run_recipe():
     return stochastic, dynamical
 
 
-def clean_uns(params: dict) -> dict:
-    """uns dictionaries as h5ad can store them (numpy scalars and arrays, no None)."""
-    return {k: v for k, v in params.items() if v is not None}
-
-
 def prepared(stochastic, dynamical) -> ad.AnnData:
     genes = stochastic.var["velocity_genes"].to_numpy() | dynamical.var["velocity_genes"].to_numpy()
     s, d = stochastic[:, genes], dynamical[:, genes]
-
-    def dense32(layer):
-        return np.asarray(layer.toarray() if sp.issparse(layer) else layer, dtype=np.float32)
 
     var = pd.DataFrame(index=s.var_names.copy())
     var["stochastic_velocity_genes"] = s.var["velocity_genes"].to_numpy(bool)
@@ -120,22 +104,10 @@ def prepared(stochastic, dynamical) -> ad.AnnData:
     return out
 
 
-def record_checksum(digest: str) -> None:
-    text = DATASETS.read_text()
-    new, count = re.subn(r'PREPARED_SHA256 = "[0-9a-f]*"', f'PREPARED_SHA256 = "{digest}"', text)
-    if count != 1:
-        raise SystemExit(f"could not find PREPARED_SHA256 in {DATASETS}")
-    DATASETS.write_text(new)
-
-
 def main() -> None:
     stochastic, dynamical = run_recipe()
     out = prepared(stochastic, dynamical)
-    partial = TARGET.with_suffix(".partial.h5ad")
-    out.write_h5ad(partial, compression="gzip", compression_opts=9)
-    partial.replace(TARGET)
-    digest = hashlib.sha256(TARGET.read_bytes()).hexdigest()
-    record_checksum(digest)
+    digest = write_checksummed(out, TARGET, DATASETS, "PREPARED_SHA256")
     print(f"wrote {TARGET.relative_to(ROOT)}: {out.n_obs} cells x {out.n_vars} genes, "
           f"{TARGET.stat().st_size / 2**20:.2f} MiB, sha256 {digest}")
 
