@@ -66,11 +66,10 @@ COMMON = textwrap.dedent('''
             except queues.Empty:
                 if not child.is_alive():
                     raise SystemExit(f"the child died without a result, exit code {child.exitcode}")
-''')
 
-SCENARIOS = {
-    "fork-child": '''
-        expected = graph_bytes()
+
+    def assert_a_forked_child_matches(expected):
+        """Fork one child, take its graph, and compare it with the parent's."""
         ctx = mp.get_context("fork")
         queue = ctx.Queue()
         child = ctx.Process(target=to_queue, args=(queue,))
@@ -79,6 +78,12 @@ SCENARIOS = {
         child.join()
         assert child.exitcode == 0, child.exitcode
         assert got == expected, "the forked child computed another graph"
+''')
+
+SCENARIOS = {
+    "fork-child": '''
+        expected = graph_bytes()
+        assert_a_forked_child_matches(expected)
     ''',
     "fork-pool": '''
         expected = graph_bytes()
@@ -107,14 +112,7 @@ SCENARIOS = {
 
         other_packages_loop(np.ones(1000))
         expected = graph_bytes()
-        ctx = mp.get_context("fork")
-        queue = ctx.Queue()
-        child = ctx.Process(target=to_queue, args=(queue,))
-        child.start()
-        got = result_of(child, queue)
-        child.join()
-        assert child.exitcode == 0, child.exitcode
-        assert got == expected, "the forked child computed another graph"
+        assert_a_forked_child_matches(expected)
     ''',
     # Another thread is inside velograph (it may hold the compiled-call lock) when the
     # process forks: the child must not inherit a held lock.
@@ -129,15 +127,8 @@ SCENARIOS = {
         worker = threading.Thread(target=busy)
         worker.start()
         try:
-            ctx = mp.get_context("fork")
             for _ in range(6):
-                queue = ctx.Queue()
-                child = ctx.Process(target=to_queue, args=(queue,))
-                child.start()
-                got = result_of(child, queue)
-                child.join()
-                assert child.exitcode == 0, child.exitcode
-                assert got == expected, "the forked child computed another graph"
+                assert_a_forked_child_matches(expected)
         finally:
             stop.set()
             worker.join()
