@@ -24,6 +24,20 @@ def knn_distances(Ms: np.ndarray, k: int) -> sp.csr_matrix:
     return sp.csr_matrix((d[rows, idx.ravel()], (rows, idx.ravel())), shape=(n, n))
 
 
+def star(directions_deg, values=None, n_extra=0):
+    """Cell 0 at the origin with one neighbour per direction (unit distance); row 0 of a graph.
+
+    Returns (X_emb, T) where T stores row 0 -> every neighbour with ``values`` (default 1).
+    """
+    theta = np.radians(np.asarray(directions_deg, dtype=float))
+    X = np.vstack([[0.0, 0.0], np.c_[np.cos(theta), np.sin(theta)], np.zeros((n_extra, 2))])
+    n = X.shape[0]
+    k = len(theta)
+    data = np.ones(k) if values is None else np.asarray(values, dtype=float)
+    T = sp.csr_matrix((data, (np.zeros(k, int), np.arange(1, k + 1))), shape=(n, n))
+    return X, T
+
+
 def velocity_adata(Ms, velocity, *, k: int, embedding=None, clusters=None, **layers) -> ad.AnnData:
     """The one builder of the tests' AnnData objects: what velocity_graph and its followers read.
 

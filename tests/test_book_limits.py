@@ -9,7 +9,7 @@ from velograph_book import display, limits
 from velograph_book.geometry import rowwise_cosine
 
 from _ci import require_module
-from _tl_data import velocity_adata
+from _tl_data import star, velocity_adata
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -19,20 +19,6 @@ def margin():
     """Run a test with a rounding margin set, and restore the previous one."""
     with display.rounding_margin(1e-3) as margin:
         yield margin
-
-
-def star(directions_deg, values=None, n_extra=0):
-    """Cell 0 at the origin with one neighbour per direction (unit distance); row 0 of a graph.
-
-    Returns (X_emb, T) where T stores row 0 -> every neighbour with ``values`` (default 1).
-    """
-    theta = np.radians(np.asarray(directions_deg, dtype=float))
-    X = np.vstack([[0.0, 0.0], np.c_[np.cos(theta), np.sin(theta)], np.zeros((n_extra, 2))])
-    n = X.shape[0]
-    k = len(theta)
-    data = np.ones(k) if values is None else np.asarray(values, dtype=float)
-    T = sp.csr_matrix((data, (np.zeros(k, int), np.arange(1, k + 1))), shape=(n, n))
-    return X, T
 
 
 def synthetic_adata(seed=0, n=80, genes=12, k=10):
@@ -153,37 +139,6 @@ def test_reconstructability_null_equals_tl():
 
 
 # ----------------------------------------------------------------------------- geometry
-
-
-def test_empty_sector_of_a_one_sided_and_a_surrounded_cell():
-    X, T = star([0, 45, 90])
-    width, start = limits.empty_sector(T, X)
-    assert np.isclose(width[0], 270) and np.isclose(start[0], np.pi / 2)  # from 90 deg round to 360
-    assert width[1] == 360  # no neighbours at all
-    X, T = star([0, 90, 180, 270])
-    assert np.isclose(limits.empty_sector(T, X)[0][0], 90)
-
-
-def test_empty_sector_wraps_around_and_ignores_the_diagonal():
-    X, T = star([-30, 30, 60])  # gap from 60 deg to 330 deg
-    T = T.tolil()
-    T[0, 0] = 5.0
-    width, start = limits.empty_sector(T.tocsr(), X)
-    assert np.isclose(width[0], 270) and np.isclose(start[0], np.radians(60))
-
-
-def test_points_into_sector():
-    width, start = np.array([270.0] * 4), np.array([np.pi / 2] * 4)
-    arrows = np.array([[-1.0, 0.0], [1.0, 1.0], [0.0, 0.0], [np.nan, 1.0]])
-    assert limits.points_into_sector(arrows, width, start).tolist() == [True, False, False, False]
-
-
-def test_uncorrected_arrows_never_point_into_the_empty_sector():
-    rng = np.random.default_rng(3)
-    X, T = star(rng.uniform(0, 170, 12), values=rng.uniform(0, 1, 12))
-    width, start = limits.empty_sector(T, X)
-    arrows = vg.project_velocity(T, X, correction=None)
-    assert width[0] > 180 and not limits.points_into_sector(arrows[:1], width[:1], start[:1]).any()
 
 
 def test_best_neighbor_similarity():

@@ -7,6 +7,7 @@ Array-level functions (numpy/scipy only, the textbook formulas):
 * section B: :func:`transition_matrix`
 * section C: :func:`project_velocity` and its distance- and confidence-weighted variants
 * section D: :func:`reconstructability_score`
+* edge cells of a 2-D embedding: :func:`empty_sector`, :func:`points_into_sector`
 
 ``velograph.tl`` reproduces scVelo's post hoc chain on AnnData objects; it is
 imported on demand, and importing velograph never imports scVelo. The book's own
@@ -24,6 +25,7 @@ from .projection import (
     unit_directions,
 )
 from .reconstruct import reconstructability_score, row_correlations
+from .sectors import empty_sector, points_into_sector
 from .similarity import cosine_similarity, pearson_similarity, sign_sqrt
 
 __version__ = "0.1.0"
@@ -35,8 +37,10 @@ __all__ = [
     "DEFAULT_SIGMA",
     "cosine_graph",
     "cosine_similarity",
+    "empty_sector",
     "pearson_graph",
     "pearson_similarity",
+    "points_into_sector",
     "project_velocity",
     "project_velocity_confidence_weighted",
     "project_velocity_distance_weighted",

@@ -15,11 +15,13 @@ import scipy.sparse as sp
 from ._sparse import canonical_csr, check_structure
 
 
-def as_float_matrix(x, name: str, *, ndim: int = 2, allow_empty: bool = False) -> np.ndarray:
+def as_float_matrix(x, name: str, *, ndim: int = 2, allow_empty: bool = False,
+                    allow_nonfinite: bool = False) -> np.ndarray:
     """Return ``x`` as a finite float64 array of ``ndim`` dimensions (a new array if converted).
 
     Integer, bool, float16 and float32 inputs are accepted and converted to float64;
     sparse matrices are densified (they hold per-cell vectors, not N x N graphs).
+    ``allow_nonfinite`` lets NaN and inf through, for inputs where they mean "undefined".
     """
     if sp.issparse(x):
         x = x.toarray()
@@ -37,7 +39,8 @@ def as_float_matrix(x, name: str, *, ndim: int = 2, allow_empty: bool = False) -
     if not allow_empty and arr.size == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}); expected at least one value")
     arr = arr.astype(np.float64, copy=False)
-    check_finite(arr, name)
+    if not allow_nonfinite:
+        check_finite(arr, name)
     return arr
 
 

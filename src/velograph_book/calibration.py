@@ -312,13 +312,12 @@ def edge_cell_nulls(adata, *, basis: str = "umap", n_draws: int = 200, seed: int
     import velograph as vg
     import velograph.tl as vtl
     from velograph.graph import pair_similarities
-    from velograph_book import limits
 
     n_draws = _positive_int(n_draws, "n_draws")
     rng = np.random.default_rng(seed)
     X2 = np.ascontiguousarray(np.asarray(adata.obsm[f"X_{basis}"], dtype=np.float64)[:, :2])
     N = sp.csr_matrix(vtl.neighborhoods(adata), dtype=np.float64)
-    width, start = limits.empty_sector(N, X2)
+    width, start = vg.empty_sector(N, X2)
     edge = width > min_width
     cells = np.flatnonzero(edge)
     if len(cells) == 0:
@@ -345,21 +344,21 @@ def edge_cell_nulls(adata, *, basis: str = "umap", n_draws: int = 200, seed: int
         T.eliminate_zeros()
         return vg.project_velocity(T, X2, correction="mean")[cells]
 
-    into = limits.points_into_sector(arrows(V), width[cells], start[cells])
+    into = vg.points_into_sector(arrows(V), width[cells], start[cells])
     share = float(into.mean())
     with_cells = 0
     for i in cells:  # other cells inside the sector, within the farthest stored neighbour's distance
         neighbours = N.indices[N.indptr[i]:N.indptr[i + 1]]
         reach = np.linalg.norm(X2[neighbours] - X2[i], axis=1).max()
         others = np.setdiff1d(np.flatnonzero(np.linalg.norm(X2 - X2[i], axis=1) <= reach), np.r_[neighbours, i])
-        if len(others) and limits.points_into_sector(X2[others] - X2[i], np.full(len(others), width[i]),
+        if len(others) and vg.points_into_sector(X2[others] - X2[i], np.full(len(others), width[i]),
                                                      np.full(len(others), start[i])).any():
             with_cells += 1
     nulls = {"random directions": np.array([
-        limits.points_into_sector(rng.normal(size=(len(cells), 2)), width[cells], start[cells]).mean()
+        vg.points_into_sector(rng.normal(size=(len(cells), 2)), width[cells], start[cells]).mean()
         for _ in range(n_draws)])}
     nulls["gene-shuffled velocities"] = np.array([
-        limits.points_into_sector(arrows(rng.permuted(V, axis=1)), width[cells], start[cells]).mean()
+        vg.points_into_sector(arrows(rng.permuted(V, axis=1)), width[cells], start[cells]).mean()
         for _ in range(n_draws)])
     rows = []
     for name, null in nulls.items():
@@ -381,7 +380,8 @@ def edge_calibration(datasets, *, n_draws: int = 50, seed: int = 0, alpha: float
     ``true_share`` (edge cells whose true direction
     points into the sector; NaN when no edge cell moves).
     """
-    from velograph_book import limits, simulation
+    import velograph as vg
+    from velograph_book import simulation
 
     rows = []
     for scenario, data_seed, adata in datasets:
@@ -389,8 +389,8 @@ def edge_calibration(datasets, *, n_draws: int = 50, seed: int = 0, alpha: float
         cells = np.flatnonzero(details["edge"])
         truth = simulation.true_embedding_direction(adata, "umap")[cells, :2]
         moving = np.linalg.norm(truth, axis=1) > 0
-        true_into = limits.points_into_sector(truth[moving], details["width"][cells][moving],
-                                              details["start"][cells][moving])
+        true_into = vg.points_into_sector(truth[moving], details["width"][cells][moving],
+                                          details["start"][cells][moving])
         for name, row in table.iterrows():
             rows.append({"scenario": scenario, "seed": int(data_seed), "null": name,
                          "n_edge_cells": int(row["n_edge_cells"]), "share": float(row["share"]),

@@ -12,8 +12,7 @@ which one kind of information has been removed on purpose.
   (:func:`agreement`).
 * Null distributions of r over random gene sets (:func:`reconstructability_null`,
   :func:`null_summary`).
-* Geometry: the widest empty sector around a cell in a 2-D embedding
-  (:func:`empty_sector`), the best-aligned neighbour (:func:`best_neighbor_similarity`),
+* Geometry: the best-aligned neighbour (:func:`best_neighbor_similarity`),
   arrows carried from one embedding to another by a local linear map
   (:func:`transport_arrows`), and how faithfully an arrow reflects the graph it was
   built from (:func:`arrow_fidelity`).
@@ -279,58 +278,6 @@ def best_neighbor_similarity(graph) -> np.ndarray:
     matches the cell's velocity (scVelo's c_i, from which its self-transition s_i = clip(P98(c) - c_i, 0, 1))."""
     G = sp.csr_matrix(graph)
     return np.clip(G.max(axis=1).toarray().ravel(), 0, None)
-
-
-def empty_sector(T, X_emb):
-    r"""The widest angular sector around each cell that holds none of its neighbours, in a 2-D embedding.
-
-    For cell i with stored off-diagonal neighbours j in T, theta_ij = atan2 of x_j - x_i;
-    sorted around the circle, the widest gap between consecutive angles (including the
-    wrap-around) is the empty sector. Returns ``(width, start)``: width in degrees
-    (> 180 means every neighbour lies in one half-plane: the cell sits at an edge of its
-    own neighbourhood), start in radians (the sector runs counter-clockwise from it).
-    Cells with no neighbours get width 360 and start 0; neighbours at the cell's own
-    position are ignored.
-    """
-    X_emb = np.asarray(X_emb, dtype=np.float64)
-    if X_emb.ndim != 2 or X_emb.shape[1] != 2:
-        raise ValueError(f"empty_sector needs a 2-D embedding (n x 2), got shape {X_emb.shape}")
-    T = sp.csr_matrix(T)
-    n = T.shape[0]
-    rows = row_of_each_entry(T)
-    cols = T.indices
-    d = X_emb[cols] - X_emb[rows]
-    keep = (rows != cols) & (np.abs(d).sum(axis=1) > 0)
-    rows, d = rows[keep], d[keep]
-    theta = np.arctan2(d[:, 1], d[:, 0])
-    order = np.lexsort((theta, rows))
-    rows, theta = rows[order], theta[order]
-    counts = np.bincount(rows, minlength=n)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    following = np.empty_like(theta)  # the next angle around the circle, wrapping to the first of the row
-    following[:-1] = theta[1:]
-    last = starts + counts - 1
-    has = counts > 0
-    following[last[has]] = theta[starts[has]] + 2 * np.pi
-    gap = following - theta
-    width = np.full(n, 2 * np.pi)
-    start = np.zeros(n)
-    # widest gap per row: sort by (row, gap) and take the last entry of each row
-    by_gap = np.lexsort((gap, rows))
-    widest = by_gap[starts[has] + counts[has] - 1]
-    width[has] = gap[widest]
-    start[has] = theta[widest]
-    return np.degrees(width), start
-
-
-def points_into_sector(arrows, width, start) -> np.ndarray:
-    """True where the arrow's direction lies strictly inside the sector [start, start + width) (width in
-    degrees, start in radians, as :func:`empty_sector` returns); False for zero or undefined arrows."""
-    arrows = np.asarray(arrows, dtype=np.float64)
-    ok = np.isfinite(arrows).all(axis=1) & (np.abs(arrows).sum(axis=1) > 0)
-    phi = np.arctan2(arrows[:, 1], arrows[:, 0])
-    offset = np.mod(phi - start, 2 * np.pi)
-    return ok & (offset > 0) & (offset < np.radians(width))
 
 
 def transport_arrows(T, X_from, X_to, arrows):

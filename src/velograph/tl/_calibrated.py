@@ -35,11 +35,11 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
 from .._checks import positive_int
-from .._sparse import row_of_each_entry
 from ..graph import locality_order, pair_similarities
 from ..neighbors import knn_pattern, recursive_neighbors
 from ..projection import project_velocity_csr
 from ..reconstruct import reconstructability_score
+from ..sectors import empty_sector, points_into_sector
 from ._access import boolean_column, dense_layer, distances, embedding, gene_mask, require_anndata, uns_params
 from ._graph import knn_indices_from_distances, select_genes
 from ._transition import kernel
@@ -538,36 +538,6 @@ def consensus_across_settings(adata: AnnData, transitions: Sequence[tuple[str, s
 # --------------------------------------------------------------------------- 3. edge cells
 
 
-def _empty_sectors(N, X2):
-    """(width in degrees, start in radians) of the widest angular gap between the stored neighbours of each row."""
-    n = N.shape[0]
-    rows = row_of_each_entry(N)
-    d = X2[N.indices] - X2[rows]
-    keep = np.abs(d).sum(axis=1) > 0
-    rows, d = rows[keep], d[keep]
-    theta = np.arctan2(d[:, 1], d[:, 0])
-    order = np.lexsort((theta, rows))
-    rows, theta = rows[order], theta[order]
-    counts = np.bincount(rows, minlength=n)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    following = np.empty_like(theta)
-    following[:-1] = theta[1:]
-    has = counts > 0
-    following[(starts + counts - 1)[has]] = theta[starts[has]] + 2 * np.pi
-    gap = following - theta
-    width, start = np.full(n, 2 * np.pi), np.zeros(n)
-    widest = np.lexsort((gap, rows))[starts[has] + counts[has] - 1]
-    width[has], start[has] = gap[widest], theta[widest]
-    return np.degrees(width), start
-
-
-def _into_sector(arrows, width, start) -> np.ndarray:
-    arrows = np.asarray(arrows, dtype=np.float64)
-    ok = np.isfinite(arrows).all(axis=1) & (np.abs(arrows).sum(axis=1) > 0)
-    offset = np.mod(np.arctan2(arrows[:, 1], arrows[:, 0]) - start, 2 * np.pi)
-    return ok & (offset > 0) & (offset < np.radians(width))
-
-
 def edge_cell_check(adata: AnnData, *, basis: str = "umap", vkey: str = "velocity", xkey: str = "Ms",
                     sqrt_transform: bool | None = None, gene_subset: ArrayLike | None = None,
                     correction: str | None = "mean", min_width: float = 180.0, n_draws: int = 200,
@@ -652,25 +622,25 @@ def edge_cell_check(adata: AnnData, *, basis: str = "umap", vkey: str = "velocit
     X, V, sqrt = _setting(adata, {"vkey": vkey, "xkey": xkey, "sqrt_transform": sqrt_transform,
                                   "gene_subset": gene_subset}, "the velocity options")
     N = maker.neighbourhood()
-    width, start = _empty_sectors(N, X2)
+    width, start = empty_sector(N, X2)
     edge = np.flatnonzero(width > min_width)
     if len(edge) == 0:
         raise ValueError(f"no edge cell: no cell has an empty sector wider than min_width={min_width} degrees")
-    share = float(_into_sector(maker.arrows(X, V, sqrt, correction)[edge], width[edge], start[edge]).mean())
+    share = float(points_into_sector(maker.arrows(X, V, sqrt, correction)[edge], width[edge], start[edge]).mean())
     with_cells = 0
     for i in edge:  # other cells of the map inside the sector, within the farthest stored neighbour's distance
         neighbours = N.indices[N.indptr[i]:N.indptr[i + 1]]
         reach = np.linalg.norm(X2[neighbours] - X2[i], axis=1).max()
         others = np.setdiff1d(np.flatnonzero(np.linalg.norm(X2 - X2[i], axis=1) <= reach), np.r_[neighbours, i])
-        if len(others) and _into_sector(X2[others] - X2[i], np.full(len(others), width[i]),
-                                        np.full(len(others), start[i])).any():
+        if len(others) and points_into_sector(X2[others] - X2[i], np.full(len(others), width[i]),
+                                              np.full(len(others), start[i])).any():
             with_cells += 1
     nulls = {"random directions": np.array([
-        _into_sector(rng.normal(size=(len(edge), 2)), width[edge], start[edge]).mean() for _ in range(n_draws)])}
+        points_into_sector(rng.normal(size=(len(edge), 2)), width[edge], start[edge]).mean() for _ in range(n_draws)])}
     shuffled = np.empty(n_draws)
     for d in range(n_draws):
         arrows = maker.arrows(X, rng.permuted(V, axis=1), sqrt, correction)
-        shuffled[d] = _into_sector(arrows[edge], width[edge], start[edge]).mean()
+        shuffled[d] = points_into_sector(arrows[edge], width[edge], start[edge]).mean()
     nulls["gene-shuffled velocities"] = shuffled
     rows = []
     for name, null in nulls.items():
