@@ -18,6 +18,10 @@ RESULTS = """\
     velograph_book.comparisons.x_stream_plot__mutmut_7: no tests
     velograph_book.toy.xǁToy\u01c1__init____mutmut_1: killed
     velograph_book.limits.x_agreement__mutmut_3: survived
+    velograph.similarity.x_sign_sqrt__mutmut_1: caught by type check
+    velograph.similarity.x_sign_sqrt__mutmut_2: suspicious
+    velograph.similarity.x_sign_sqrt__mutmut_3: skipped
+    velograph.similarity.x_sign_sqrt__mutmut_4: check was interrupted by user
 a line that is not a mutant
 """
 
@@ -29,13 +33,16 @@ def test_statuses_are_counted_per_module_and_figures_apart():
     assert counts[("velograph_book", "velograph_book.limits")] == {"figure no tests": 1, "survived": 1}
     assert counts[("velograph_book", "velograph_book.comparisons")] == {"figure no tests": 1}
     assert counts[("velograph_book", "velograph_book.toy")] == {"killed": 1}
+    assert counts[("velograph", "velograph.similarity")] == {"killed": 1, "suspicious": 1, "skipped": 1,
+                                                              "not checked": 1}
 
 
 def test_scores_exclude_unchecked_mutants_and_report_figures_separately():
     text = table(read(RESULTS.splitlines()))
-    assert "| velograph.kernel | 3/4 = 75.0% | 1 | 0 |  |" in text
-    assert "| velograph.tl._graph | 0/1 = 0.0% | 0 | 1 |  |" in text
-    assert "| velograph_book.limits | 0/1 = 0.0% | 1 | 0 | 1 |" in text
+    assert "| velograph.kernel | 3/4 = 75.0% | 1 | 0 |  |  |" in text
+    assert "| velograph.tl._graph | 0/1 = 0.0% | 0 | 1 |  |  |" in text
+    assert "| velograph.similarity | 1/3 = 33.3% | 0 | 0 | 2 |  |" in text
+    assert "| velograph_book.limits | 0/1 = 0.0% | 1 | 0 |  | 1 |" in text
     # package totals: without figure mutants, and over all checked mutants
-    assert "| velograph | 3/5 = 60.0% | 3/5 = 60.0% | 1 |" in text
+    assert "| velograph | 4/8 = 50.0% | 4/8 = 50.0% | 2 |" in text
     assert "| velograph_book | 1/2 = 50.0% | 1/4 = 25.0% | 0 |" in text

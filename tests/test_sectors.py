@@ -42,6 +42,14 @@ def test_the_gap_wraps_around_and_the_diagonal_is_ignored():
     assert np.isclose(width[0], 270) and np.isclose(start[0], np.radians(60))
 
 
+def test_neighbours_in_one_direction_leave_a_full_turn_that_starts_there():
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]])
+    T = sp.csr_matrix(([1.0, 1.0], ([0, 0], [1, 2])), shape=(3, 3))
+    width, start = vg.empty_sector(T, X)
+    assert width[0] == 360 and np.isclose(start[0], np.pi / 4)
+    assert width[1] == 360 and start[1] == 0
+
+
 def test_a_neighbour_at_the_cells_own_position_has_no_direction():
     X, T = star([0, 90], n_extra=1)  # cell 3 sits at the origin, like cell 0
     T = T.tolil()
@@ -91,10 +99,10 @@ def test_points_into_sector_in_closed_form():
 
 
 def test_the_sector_edges_are_excluded():
-    # the arrow along the start edge and the one along the far edge lie on the border, not inside
-    arrows = np.array([[0.0, 1.0], [1.0, 0.0], [-1.0, 1.0]])
-    into = vg.points_into_sector(arrows, [90.0, 90.0, 90.0], [np.pi / 2, np.pi / 2, np.pi / 2])
-    assert into.tolist() == [False, False, True]
+    # the sector runs from 90 to 180 degrees: arrows along its two edges lie on the border, not inside
+    arrows = np.array([[0.0, 1.0], [-1.0, 0.0], [-1.0, 1.0], [1.0, 0.0], [-1.0, 1e-6]])
+    into = vg.points_into_sector(arrows, [90.0] * 5, [np.pi / 2] * 5)
+    assert into.tolist() == [False, False, True, False, True]
 
 
 def test_uncorrected_arrows_never_point_into_the_empty_sector():

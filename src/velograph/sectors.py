@@ -27,7 +27,8 @@ from ._sparse import row_of_each_entry
 EDGE_TOLERANCE = 1e-9
 
 
-def empty_sector(neighbors: sp.spmatrix | sp.sparray | ArrayLike, X_emb: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def empty_sector(neighbors: sp.spmatrix | sp.sparray | np.ndarray,
+                 X_emb: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     r"""The widest angular sector around each cell that holds none of its neighbours.
 
     For cell i with stored off-diagonal neighbours j, theta_ij = atan2(y_j - y_i, x_j - x_i).
@@ -37,10 +38,10 @@ def empty_sector(neighbors: sp.spmatrix | sp.sparray | ArrayLike, X_emb: ArrayLi
 
     Parameters
     ----------
-    neighbors : sparse matrix or 2-D array, shape (n_cells, n_cells)
+    neighbors : sparse matrix or 2-D numpy array, shape (n_cells, n_cells)
         Any matrix whose stored off-diagonal entries are the neighbours (a kNN graph, a
-        velocity graph, a transition matrix); the values are not used. A dense array
-        marks its nonzero entries.
+        velocity graph, a transition matrix); the values only need to be finite. A dense
+        array marks its nonzero entries.
     X_emb : array_like, shape (n_cells, 2)
         2-D embedding coordinates (finite), in the embedding's units.
 
@@ -48,16 +49,18 @@ def empty_sector(neighbors: sp.spmatrix | sp.sparray | ArrayLike, X_emb: ArrayLi
     -------
     width : numpy.ndarray, shape (n_cells,), float64
         Width of the empty sector in degrees, in (0, 360]; > 180 means every neighbour
-        lies in one half-plane. 360 for a cell with no neighbour away from its own
-        position (neighbours at the same point have no direction and are ignored).
+        lies in one half-plane. 360 when no two neighbour directions differ: all
+        neighbours in one direction, or none away from the cell's own position
+        (neighbours at the same point have no direction and are ignored).
     start : numpy.ndarray, shape (n_cells,), float64
-        Where the sector starts, in radians in [-pi, pi] (0 when the width is 360).
+        Where the sector starts, in radians in [-pi, pi]: the neighbours' direction when
+        the width is 360 and there is one, 0 for a cell with none.
 
     Raises
     ------
     TypeError, ValueError
-        If ``neighbors`` is not a square matrix of numbers with valid indices, or
-        ``X_emb`` is not a finite (n_cells, 2) array.
+        If ``neighbors`` is not a square sparse matrix or numpy array of finite numbers
+        with valid indices, or ``X_emb`` is not a finite (n_cells, 2) array.
 
     Examples
     --------
@@ -105,7 +108,8 @@ def points_into_sector(arrows: ArrayLike, width: ArrayLike, start: ArrayLike) ->
     Arrow m points into the sector when its angle phi_m = atan2 satisfies
     eps < (phi_m - start_m) mod 2 pi < width_m - eps (in radians), i.e. strictly between
     the sector's two edges, with eps = ``EDGE_TOLERANCE`` = 1e-9 rad so that the
-    neighbours bounding the sector stay outside it despite rounding.
+    neighbours bounding the sector stay outside it despite rounding. A 360-degree
+    sector keeps its start as an edge too (the direction of the cell's neighbours).
 
     Parameters
     ----------
