@@ -27,6 +27,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/tools/setup-env.sh"
 cd "$ROOT"
+# matplotlib's font list of this checkout's own environment: a shared ~/.cache/matplotlib
+# written by another installation (one deleted while it ran left a list without
+# matplotlib's own fonts) made every figure cell print findfont warnings, and the book red.
+export MPLCONFIGDIR="$ROOT/_build/matplotlib"
+mkdir -p "$MPLCONFIGDIR"
 start=$SECONDS
 stage() { echo "[test] $1 (at $((SECONDS - start)) s)"; }
 ORDER="${VELOGRAPH_TEST_ORDER:-20261128}"
