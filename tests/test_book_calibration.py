@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import anndata as ad
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.sparse as sp
 
+import velograph as vg
 import velograph.tl as vtl
 from velograph_book import calibration, simulation
 
@@ -23,18 +22,6 @@ def steady():
 
 
 # --------------------------------------------------------------------------- small pieces
-
-
-def test_monte_carlo_p_counts_ties_and_gives_its_standard_error():
-    p, se = calibration.monte_carlo_p([0.0, 1.0, 2.0, 3.0], 2.0)  # 2 and 3 are >= 2
-    assert p == pytest.approx(3 / 5)
-    assert se == pytest.approx(np.sqrt(0.6 * 0.4 / 4))
-    assert calibration.monte_carlo_p(np.zeros(199), 1.0)[0] == pytest.approx(1 / 200)
-
-
-def test_monte_carlo_p_refuses_an_empty_null():
-    with pytest.raises(ValueError, match="null must be a non-empty"):
-        calibration.monte_carlo_p([], 0.5)
 
 
 def test_rate_counts_hits():
@@ -81,16 +68,6 @@ def test_reversal_by_fit_bins_cells_by_local_r2():
         calibration.reversal_by_fit(angle, r2, edges=(0.5, 0.2))
 
 
-def test_density_direction_is_the_mean_unit_direction_to_the_neighbours():
-    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [5.0, 5.0]])
-    knn = np.array([[1, 2], [0, 2], [0, 1], [1, 2]])
-    distances = sp.csr_matrix((np.ones(8), knn.ravel(), np.arange(0, 9, 2)), shape=(4, 4))
-    adata = ad.AnnData(np.zeros((4, 2)), obsm={"X_umap": X}, obsp={"distances": distances})
-    d = calibration.density_direction(adata)
-    # cell 0 scans its kNN {1, 2} and theirs {0, 1, 2}: unit directions (1, 0) and (0, 1)
-    np.testing.assert_allclose(d[0], [0.5, 0.5])
-
-
 def test_subsample_cells_keeps_neighbours_among_the_kept_cells(branching):
     small = calibration.subsample_cells(branching, 300, seed=4)
     assert small.n_obs == 300 and small.obsp["distances"].shape == (300, 300)
@@ -111,14 +88,21 @@ def test_velocity_gene_names_by_kind(branching):
 # --------------------------------------------------------------------------- the calibrations
 
 
-def test_edge_cell_nulls_equals_the_library_check_draw_for_draw(branching):
+def test_edge_calibration_tabulates_the_library_check_and_the_truth(branching):
+    table = calibration.edge_calibration([("branching", 3, branching)], n_draws=20, seed=3)
     library = vtl.edge_cell_check(branching, n_draws=20, seed=3)
-    fast, details = calibration.edge_cell_nulls(branching, n_draws=20, seed=3)
-    columns = ["n_cells", "n_edge_cells", "edge_cells_with_cells_in_sector", "mean_sector_width", "share", "null_mean",
-               "null_q025", "null_q975", "p", "p_mc_se"]
-    pd.testing.assert_frame_equal(fast[columns], library[columns])
-    assert details["edge"].sum() == fast["n_edge_cells"].iloc[0]
-    assert len(details["nulls"]["gene-shuffled velocities"]) == 20
+    assert table["null"].tolist() == list(library.index)
+    np.testing.assert_array_equal(table["p"], library["p"])
+    assert table["fired"].tolist() == (library["p"] < calibration.ALPHA).tolist()
+    edge = vtl.edge_cells(branching)["edge_cell"]
+    assert (table["n_edge_cells"] == edge.sum()).all()
+    # the truth: true directions of the edge cells, tested against their sectors
+    cells = vtl.edge_cells(branching)[edge]
+    truth = simulation.true_embedding_direction(branching, "umap")[edge.to_numpy(), :2]
+    moving = np.linalg.norm(truth, axis=1) > 0
+    expected = vg.points_into_sector(truth[moving], cells["sector_width"].to_numpy()[moving],
+                                     cells["sector_start"].to_numpy()[moving]).mean()
+    assert moving.any() and (table["true_share"] == expected).all()
 
 
 def test_density_calibration_fires_on_a_planted_density_artifact(steady):

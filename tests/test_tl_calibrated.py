@@ -11,7 +11,9 @@ import copy
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
+import velograph as vg
 import velograph.tl as vtl
 from velograph.tl._calibrated import _ArrowMaker, _p_value, _setting
 
@@ -116,6 +118,25 @@ def test_arrow_maker_is_velocity_graph_and_velocity_embedding():
         assert abs(graph - work.uns["velocity_graph"]).max() == 0
         assert abs(graph_neg - work.uns["velocity_graph_neg"]).max() == 0
         np.testing.assert_array_equal(maker.arrows(X, V, sqrt, "mean"), work.obsm["velocity_umap"])
+
+
+@pytest.mark.parametrize("correction", ["mean", "uniform", None])
+def test_arrows_of_a_few_rows_point_like_the_whole_graphs_arrows(correction):
+    """edge_cell_check computes only the edge rows: same directions as the full graph (the
+    self-transitions of correction='mean' rescale a row's arrow, never turn it)."""
+    a = blob(2)
+    maker = _ArrowMaker(a, a.obsm["X_umap"])
+    X, V, sqrt = _setting(a, {})
+    rows = np.array([7, 3, 150, 0, 199])  # unsorted: the arrows come back in this order
+    full = maker.arrows(X, V, sqrt, correction)[rows]
+    few = maker.arrows(X, V, sqrt, correction, rows=rows)
+    assert few.shape == (5, 2)
+    cosine = (full * few).sum(axis=1) / np.linalg.norm(full, axis=1) / np.linalg.norm(few, axis=1)
+    np.testing.assert_allclose(cosine, 1, atol=1e-6)
+    if correction != "mean":  # no self-transition: the rows' entries are the same, so are the arrows
+        np.testing.assert_allclose(few, full, rtol=1e-5)
+    else:  # the arrow is shorter by the share the self-transition takes; not longer
+        assert (np.linalg.norm(few, axis=1) >= np.linalg.norm(full, axis=1) * (1 - 1e-6)).all()
 
 
 def test_verdict_needs_enough_draws_to_reach_alpha():
@@ -258,6 +279,53 @@ def test_edge_cells_quiet_against_gene_shuffled_velocities_on_noise():
     assert false_positives <= 1
 
 
+def test_edge_cell_check_agrees_with_the_public_chain():
+    """The observed share, recomputed from velocity_graph, velocity_embedding and edge_cells."""
+    a = blob(4)
+    table = vtl.edge_cell_check(a, n_draws=20, seed=1)
+    cells = vtl.edge_cells(a)
+    work = a.copy()
+    vtl.velocity_graph(work)
+    vtl.velocity_embedding(work, basis="umap", autoscale=False)
+    edge = cells["edge_cell"].to_numpy()
+    into = vg.points_into_sector(work.obsm["velocity_umap"][edge], cells["sector_width"].to_numpy()[edge],
+                                 cells["sector_start"].to_numpy()[edge])
+    assert table["n_edge_cells"].eq(edge.sum()).all() and edge.sum() > 5
+    assert table["share"].eq(into.mean()).all()
+    assert table["mean_sector_width"].iloc[0] == pytest.approx(cells["sector_width"][edge].mean())
+
+
+def test_edge_cells_are_the_cells_whose_neighbours_fill_less_than_a_half_plane():
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    # cell 0 sees all four directions; each other cell sees only cell 0 (and, through it, the rest)
+    knn = np.array([[1, 2], [0, 2], [0, 1], [0, 4], [0, 3]])
+    a = velocity_adata(np.ones((5, 3)), np.ones((5, 3)), embedding=X, k=2)
+    a.obsp["distances"] = sp.csr_matrix((np.ones(10), knn.ravel(), np.arange(0, 11, 2)), shape=(5, 5))
+    cells = vtl.edge_cells(a)
+    assert list(cells.index) == list(a.obs_names)
+    # cell 0 scans 1, 2 (its kNN) and their kNN {0, 2}, {0, 1}: directions 0 and 90 degrees
+    assert cells["sector_width"].iloc[0] == pytest.approx(270)
+    assert cells["sector_start"].iloc[0] == pytest.approx(np.pi / 2)
+    # cell 1 scans 0 and 2 only: 180 and 135 degrees; cell 3 scans 0, 4, 1, 2: 0, -45, 0, 45 degrees
+    np.testing.assert_allclose(cells["sector_width"], [270, 315, 315, 270, 270])
+    assert cells["edge_cell"].all()
+    assert vtl.edge_cells(a, min_width=300)["edge_cell"].tolist() == [False, True, True, False, False]
+
+
+def test_density_direction_is_the_mean_unit_direction_to_the_neighbours():
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [5.0, 5.0]])
+    knn = np.array([[1, 2], [0, 2], [0, 1], [1, 2]])
+    a = velocity_adata(np.ones((4, 3)), np.ones((4, 3)), embedding=X, k=2)
+    a.obsp["distances"] = sp.csr_matrix((np.ones(8), knn.ravel(), np.arange(0, 9, 2)), shape=(4, 4))
+    d = vtl.density_direction(a)
+    # cell 0 scans its kNN {1, 2} and theirs {0, 1, 2}: unit directions (1, 0) and (0, 1)
+    np.testing.assert_allclose(d[0], [0.5, 0.5])
+    # cell 3 scans 1, 2 and their kNN {0, 2}, {0, 1}: directions to 0, 1 and 2 from (5, 5)
+    to = X[:3] - X[3]
+    np.testing.assert_allclose(d[3], (to / np.linalg.norm(to, axis=1, keepdims=True)).mean(axis=0))
+    assert d.shape == (4, 2)
+
+
 def test_edge_cell_random_null_is_sector_width_over_360():
     table = vtl.edge_cell_check(blob(5), seed=0, n_draws=200)
     expected = table.loc["random directions", "mean_sector_width"] / 360
@@ -327,6 +395,10 @@ def test_matched_sets_match_size_bins_and_variance_share():
     (lambda a: vtl.consensus_across_settings(a, [], {"s": {}}), ValueError, "transitions"),
     (lambda a: vtl.consensus_across_settings(a, [("a", "b")], {"s": {}}, n_boot=3), ValueError, "n_boot"),
     (lambda a: vtl.edge_cell_check(a, min_width=400), ValueError, "min_width"),
+    (lambda a: vtl.edge_cells(a, min_width=0), ValueError, "min_width"),
+    (lambda a: vtl.edge_cells(a, basis="tsne"), KeyError, "basis='tsne'"),
+    (lambda a: vtl.density_direction(a, basis="tsne"), KeyError, "basis='tsne'"),
+    (lambda a: vtl.density_direction(np.zeros((3, 3))), TypeError, "anndata"),
     (lambda a: vtl.reconstructability_vs_matched(a, ["g0"], matrix="rows"), ValueError, "matrix"),
     (lambda a: vtl.reconstructability_vs_matched(a, ["unknown"]), KeyError, "gene_subset"),
     (lambda a: vtl.matched_gene_sets(a, ["g0"], tolerance=0), ValueError, "tolerance"),
@@ -350,6 +422,8 @@ def test_no_check_writes_to_the_anndata():
     vtl.density_lean(a, n_draws=20)
     vtl.consensus_across_settings(a, [("a", "b")], SQRT_SETTINGS, n_boot=20)
     vtl.edge_cell_check(a, n_draws=20)
+    vtl.edge_cells(a)
+    vtl.density_direction(a)
     vtl.reconstructability_vs_matched(a, list(a.var_names[:4]), n_draws=20, n_bins=2, tolerance=0.5,
                                       exclude_subset=False)
     assert list(a.layers) == list(before.layers) and list(a.obsm) == list(before.obsm)

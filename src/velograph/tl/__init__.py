@@ -19,8 +19,10 @@ implicitly: a missing input raises an error naming the call that makes it.
 
 from ._calibrated import (
     consensus_across_settings,
+    density_direction,
     density_lean,
     edge_cell_check,
+    edge_cells,
     matched_gene_sets,
     reconstructability_vs_matched,
     velocity_variance_share,
@@ -33,8 +35,10 @@ from ._transition import transition_matrix
 
 __all__ = [
     "consensus_across_settings",
+    "density_direction",
     "density_lean",
     "edge_cell_check",
+    "edge_cells",
     "graph_inputs",
     "matched_gene_sets",
     "neighborhoods",

@@ -10,6 +10,9 @@ DataFrame whose verdict column follows from stated rules:
   analysis settings, with bootstrap intervals, and beyond what one shared velocity scores?
 * :func:`edge_cell_check`: do arrows of cells at the edge of their neighbourhood point
   into the empty side more often than random directions or gene-shuffled velocities do?
+  (:func:`edge_cells` gives each cell's empty sector and whether it is an edge cell.)
+
+:func:`density_direction` is the reference direction of :func:`density_lean`.
 * :func:`reconstructability_vs_matched`: is r of a gene set above that of random gene
   sets carrying the same share of velocity variance?
 
@@ -100,6 +103,12 @@ def _p_value(null, observed) -> tuple[float, float]:
     return p, float(np.sqrt(p * (1 - p) / n))
 
 
+def _min_width(min_width) -> float:
+    if isinstance(min_width, bool) or not isinstance(min_width, numbers.Real) or not 0 < min_width < 360:
+        raise ValueError(f"min_width must be a number of degrees strictly between 0 and 360, got {min_width!r}")
+    return float(min_width)
+
+
 def _verdict(p, se, alpha, yes, no) -> str:
     if abs(p - alpha) < 2 * se:
         return "cannot tell (p within 2 Monte Carlo SE of alpha: increase n_draws)"
@@ -129,21 +138,39 @@ class _ArrowMaker:
         self.X_emb = None if X_emb is None else np.ascontiguousarray(X_emb, dtype=np.float64)
         self.n = adata.n_obs
 
-    def graphs(self, X, V, sqrt_transform):
-        values = pair_similarities(X, V, self.pattern.indptr, self.pattern.indices, center=True,
-                                   variance_stabilize=bool(sqrt_transform), order=self.order).astype(np.float32)
+    def graphs(self, X, V, sqrt_transform, rows=None):
+        """graph and graph_neg; with ``rows`` (cell indices) only those rows, the others empty."""
+        indptr, indices = self.pattern.indptr, self.pattern.indices
+        order = self.order
+        if rows is not None:
+            kept = np.unique(rows)  # CSR stores rows in increasing order
+            counts = np.zeros(self.n, dtype=np.int64)
+            counts[kept] = np.diff(indptr)[kept]
+            indices = np.concatenate([indices[indptr[i]:indptr[i + 1]] for i in kept]).astype(indices.dtype)
+            indptr = np.concatenate([[0], np.cumsum(counts)]).astype(indptr.dtype)
+            order = None  # a few rows: nothing to gain from a locality order
+        values = pair_similarities(X, V, indptr, indices, center=True, variance_stabilize=bool(sqrt_transform),
+                                   order=order).astype(np.float32)
         shape = (self.n, self.n)
         # copies of the pattern: eliminate_zeros compacts the index arrays in place, and the pattern is reused
-        graph = sp.csr_matrix((np.clip(values, 0, 1), self.pattern.indices.copy(), self.pattern.indptr.copy()),
-                              shape=shape)
-        graph_neg = sp.csr_matrix((np.clip(values, -1, 0), self.pattern.indices.copy(), self.pattern.indptr.copy()),
-                                  shape=shape)
+        graph = sp.csr_matrix((np.clip(values, 0, 1), indices.copy(), indptr.copy()), shape=shape)
+        graph_neg = sp.csr_matrix((np.clip(values, -1, 0), indices.copy(), indptr.copy()), shape=shape)
         graph.eliminate_zeros()
         graph_neg.eliminate_zeros()
         return graph, graph_neg
 
-    def arrows(self, X, V, sqrt_transform, correction="mean", X_emb=None) -> np.ndarray:
-        graph, graph_neg = self.graphs(X, V, sqrt_transform)
+    def arrows(self, X, V, sqrt_transform, correction="mean", X_emb=None, rows=None) -> np.ndarray:
+        """Arrows of every cell, or with ``rows`` (cell indices) of those cells only, in that order.
+
+        The arrow of cell i reads row i of the graphs alone, up to one positive factor: with
+        ``correction="mean"`` the kernel's self-transition s_i depends on the 98th percentile
+        of every row's largest similarity, and it rescales row i's other entries (rows are
+        normalised by their absolute sums), and the arrow with them. ``rows`` therefore gives
+        the direction of each arrow exactly (its length only up to that factor), at the cost
+        of those rows; ``correction="uniform"`` and None have no self-transitions, and there
+        the arrows are the same to rounding.
+        """
+        graph, graph_neg = self.graphs(X, V, sqrt_transform, rows)
         X_emb = self.X_emb if X_emb is None else X_emb
         if correction == "mean":
             T = sp.csr_matrix(kernel(graph, graph_neg, use_negative_cosines=True), dtype=np.float32)
@@ -151,7 +178,8 @@ class _ArrowMaker:
             T = sp.csr_matrix(kernel(graph, graph_neg, self_transitions=False), dtype=np.float32)
         T.setdiag(0)
         T.eliminate_zeros()
-        return project_velocity_csr(T, X_emb, correction=correction)
+        arrows = project_velocity_csr(T, X_emb, correction=correction)
+        return arrows if rows is None else arrows[rows]
 
     def neighbourhood(self) -> sp.csr_matrix:
         """N_i without the cell itself, as a CSR pattern of ones (velocity-independent)."""
@@ -196,8 +224,51 @@ def _row_cosines(A, B) -> np.ndarray:
     return np.where(np.isfinite(c) & (norm > 0), c, np.nan)
 
 
+def density_direction(adata: AnnData, *, basis: str = "umap") -> np.ndarray:
+    r"""The mean unit direction from each cell to the neighbours the velocity graph scans.
+
+    .. math:: d_i = \frac{1}{n_i} \sum_{j \in N_i} \hat\delta_{ij}, \qquad
+              \hat\delta_{ij} = \frac{x_j - x_i}{\lVert x_j - x_i \rVert}
+
+    with N_i the kNN of ``obsp['distances']`` and their kNN, without i (n_i of them), on
+    the embedding ``obsm['X_<basis>']``. This is the term the textbook density correction
+    subtracts from every arrow (section C) and the reference direction of
+    :func:`density_lean`: it points towards where i's neighbours lie, its length (at most
+    1, dimensionless) says how one-sided they are. A neighbour at the cell's own position
+    contributes no direction.
+
+    Parameters
+    ----------
+    adata : anndata.AnnData
+        With ``obsp['distances']`` and ``obsm['X_<basis>']``; read, never written.
+    basis : str
+        Embedding; all of its columns are used.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_obs, n_dims), float64
+        d_i per cell; zero for a cell without neighbours.
+
+    Raises
+    ------
+    TypeError, ValueError, KeyError
+        If ``adata`` is not an AnnData or the neighbour graph or the embedding is missing
+        or malformed.
+
+    Examples
+    --------
+    >>> import numpy as np, anndata as ad, scipy.sparse as sp
+    >>> X_umap = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [5.0, 5.0]])
+    >>> knn = sp.csr_matrix((np.ones(8), [1, 2, 0, 2, 0, 1, 1, 2], [0, 2, 4, 6, 8]), shape=(4, 4))
+    >>> a = ad.AnnData(np.zeros((4, 2)), obsm={"X_umap": X_umap}, obsp={"distances": knn})
+    >>> print(density_direction(a)[0])  # cell 0 scans cells 1 and 2: (1, 0) and (0, 1) on average
+    [0.5 0.5]
+    """
+    adata = require_anndata(adata)
+    return _density_direction(_ArrowMaker(adata, embedding(adata, basis)))
+
+
 def _density_direction(maker) -> np.ndarray:
-    """d_i = (1/n_i) sum_{j in N_i} delta_hat_ij: the mean unit direction to the stored neighbours."""
     N = maker.neighbourhood()
     counts = np.diff(N.indptr)
     N.data = N.data / np.repeat(np.maximum(counts, 1), counts)
@@ -538,6 +609,60 @@ def consensus_across_settings(adata: AnnData, transitions: Sequence[tuple[str, s
 # --------------------------------------------------------------------------- 3. edge cells
 
 
+def edge_cells(adata: AnnData, *, basis: str = "umap", min_width: float = 180.0) -> pd.DataFrame:
+    r"""Each cell's empty sector among the neighbours the velocity graph scans, and whether it is an edge cell.
+
+    The geometry that :func:`edge_cell_check` tests, per cell, for plotting and for
+    selecting cells: N_i are the stored neighbours of the velocity graph (the kNN of
+    ``obsp['distances']`` and their kNN, without i), theta_ij = atan2(x_j - x_i) on the
+    first two columns of ``obsm['X_<basis>']``, and the empty sector is the widest gap
+    between consecutive theta_ij around the circle (:func:`velograph.empty_sector`). An
+    edge cell's sector is wider than ``min_width`` degrees. Test whether an arrow points
+    into the sector with :func:`velograph.points_into_sector`.
+
+    Parameters
+    ----------
+    adata : anndata.AnnData
+        With ``obsp['distances']`` and ``obsm['X_<basis>']``; read, never written.
+    basis : str
+        Embedding; its first two columns are used.
+    min_width : float
+        Edge-cell threshold on the empty sector's width, in degrees (0 < min_width < 360).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``adata.obs_names``; columns ``sector_width`` (degrees, in (0, 360]),
+        ``sector_start`` (radians, in [-pi, pi]: the sector runs counter-clockwise from
+        there) and ``edge_cell`` (bool, ``sector_width > min_width``).
+
+    Raises
+    ------
+    TypeError, ValueError, KeyError
+        If ``adata`` is not an AnnData, ``min_width`` is not strictly between 0 and 360,
+        or the neighbour graph or the embedding is missing or malformed.
+
+    Examples
+    --------
+    >>> import numpy as np, anndata as ad, scipy.sparse as sp
+    >>> from sklearn.neighbors import kneighbors_graph
+    >>> umap = np.random.default_rng(0).uniform(-1, 1, size=(150, 2))
+    >>> a = ad.AnnData(np.zeros((150, 3)), obsm={"X_umap": umap})
+    >>> a.obsp["distances"] = sp.csr_matrix(kneighbors_graph(umap, 8, mode="distance"))
+    >>> cells = edge_cells(a)
+    >>> list(cells.columns)
+    ['sector_width', 'sector_start', 'edge_cell']
+    >>> bool(cells["edge_cell"].any()), bool((cells["sector_width"] > 180).eq(cells["edge_cell"]).all())
+    (True, True)
+    """
+    adata = require_anndata(adata)
+    min_width = _min_width(min_width)
+    X2 = np.ascontiguousarray(embedding(adata, basis)[:, :2], dtype=np.float64)
+    width, start = empty_sector(_ArrowMaker(adata, X2).neighbourhood(), X2)
+    return pd.DataFrame({"sector_width": width, "sector_start": start, "edge_cell": width > min_width},
+                        index=adata.obs_names.copy())
+
+
 def edge_cell_check(adata: AnnData, *, basis: str = "umap", vkey: str = "velocity", xkey: str = "Ms",
                     sqrt_transform: bool | None = None, gene_subset: ArrayLike | None = None,
                     correction: str | None = "mean", min_width: float = 180.0, n_draws: int = 200,
@@ -553,7 +678,10 @@ def edge_cell_check(adata: AnnData, *, basis: str = "umap", vkey: str = "velocit
     cells: other cells of the map may lie in it (column ``edge_cells_with_cells_in_sector``
     counts edge cells with at least one other cell inside the sector within the distance
     of their farthest stored neighbour). Arrows are those of :func:`density_lean`
-    (``correction``), on the same two columns.
+    (``correction``), on the same two columns. :func:`edge_cells` gives each cell's
+    sector and whether it is an edge cell. Only the edge cells' rows of each graph are
+    computed: an arrow's direction reads its own row alone (``correction="mean"``'s
+    self-transitions rescale it, never turn it), and the test reads only directions.
 
     Observed: the share of edge cells whose arrow points strictly into the sector. Nulls
     (``n_draws`` draws each, first all random directions, then the shuffles):
@@ -615,8 +743,7 @@ def edge_cell_check(adata: AnnData, *, basis: str = "umap", vkey: str = "velocit
     adata = require_anndata(adata)
     correction = _correction(correction)
     n_draws, alpha, rng = _draws(n_draws), _alpha(alpha), _rng(seed)
-    if isinstance(min_width, bool) or not isinstance(min_width, numbers.Real) or not 0 < min_width < 360:
-        raise ValueError(f"min_width must be a number of degrees strictly between 0 and 360, got {min_width!r}")
+    min_width = _min_width(min_width)
     X2 = np.ascontiguousarray(embedding(adata, basis)[:, :2], dtype=np.float64)
     maker = _ArrowMaker(adata, X2)
     X, V, sqrt = _setting(adata, {"vkey": vkey, "xkey": xkey, "sqrt_transform": sqrt_transform,
@@ -626,7 +753,9 @@ def edge_cell_check(adata: AnnData, *, basis: str = "umap", vkey: str = "velocit
     edge = np.flatnonzero(width > min_width)
     if len(edge) == 0:
         raise ValueError(f"no edge cell: no cell has an empty sector wider than min_width={min_width} degrees")
-    share = float(points_into_sector(maker.arrows(X, V, sqrt, correction)[edge], width[edge], start[edge]).mean())
+    # only the edge cells' arrows are read, and only their directions: their rows of the graph suffice
+    # (_ArrowMaker.arrows), which makes each gene-shuffled draw cost the edge rows, not the whole graph
+    share = float(points_into_sector(maker.arrows(X, V, sqrt, correction, rows=edge), width[edge], start[edge]).mean())
     with_cells = 0
     for i in edge:  # other cells of the map inside the sector, within the farthest stored neighbour's distance
         neighbours = N.indices[N.indptr[i]:N.indptr[i + 1]]
@@ -639,8 +768,8 @@ def edge_cell_check(adata: AnnData, *, basis: str = "umap", vkey: str = "velocit
         points_into_sector(rng.normal(size=(len(edge), 2)), width[edge], start[edge]).mean() for _ in range(n_draws)])}
     shuffled = np.empty(n_draws)
     for d in range(n_draws):
-        arrows = maker.arrows(X, rng.permuted(V, axis=1), sqrt, correction)
-        shuffled[d] = points_into_sector(arrows[edge], width[edge], start[edge]).mean()
+        arrows = maker.arrows(X, rng.permuted(V, axis=1), sqrt, correction, rows=edge)
+        shuffled[d] = points_into_sector(arrows, width[edge], start[edge]).mean()
     nulls["gene-shuffled velocities"] = shuffled
     rows = []
     for name, null in nulls.items():
