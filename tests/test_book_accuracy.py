@@ -181,6 +181,34 @@ def test_setting_angles_match_a_direct_computation(shipped):
     assert np.array_equal(angles, direct, equal_nan=True)
 
 
+def test_angles_over_seeds_is_setting_angles_per_shipped_seed(shipped):
+    settings = {"default": {}, "dynamical": {"model": "dynamical"}}
+    grid = accuracy.angles_over_seeds(settings, seeds=(0, 1))
+    assert list(grid) == ["default", "dynamical"] and [len(v) for v in grid.values()] == [2, 2]
+    dynamical = load_ground_truth("branching", 1, mode="dynamical", truth=False)
+    direct = accuracy.setting_angles(load_ground_truth("branching", 1), dynamical, settings, seed=1)
+    for name in settings:
+        assert np.array_equal(grid[name][1], direct[name], equal_nan=True)
+    # seed 0 is the fixture's data set, a different one from seed 1
+    assert np.array_equal(grid["default"][0], accuracy.setting_angles(shipped, None, {"d": {}})["d"], equal_nan=True)
+    assert not np.array_equal(grid["default"][0][:50], grid["default"][1][:50], equal_nan=True)
+
+
+def test_angles_over_seeds_loads_the_dynamical_data_only_when_asked(monkeypatch):
+    from velograph_book import simulation
+
+    modes = []
+    load = simulation.load_ground_truth
+
+    def spy(scenario, seed, **options):
+        modes.append(options.get("mode", "stochastic"))
+        return load(scenario, seed, **options)
+
+    monkeypatch.setattr(simulation, "load_ground_truth", spy)
+    accuracy.angles_over_seeds({"default": {}}, seeds=(2,))
+    assert modes == ["stochastic"]
+
+
 # --------------------------------------------------------------------------- summaries
 
 

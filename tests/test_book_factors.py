@@ -191,3 +191,27 @@ def test_rate_with_se():
         factors.rate_with_se(5, 4)
     with pytest.raises(TypeError):
         factors.rate_with_se(1.5, 4)
+
+
+def test_calibrate_consensus_counts_the_verdicts_of_both_controls(monkeypatch):
+    """One shipped seed per control (the chapter uses every seed): the counts are those of the rows."""
+    from velograph_book import simulation
+
+    scenarios = {name: {**spec, "seeds": spec["seeds"][:1]} for name, spec in simulation.SCENARIOS.items()}
+    monkeypatch.setattr(simulation, "SCENARIOS", scenarios)
+    positive, negative = factors.calibrate_consensus(n_boot=50, seed=0)
+    assert (positive.control, positive.scenario, negative.control, negative.scenario) == (
+        "positive", "branching", "negative", "steady_dense_end")
+    assert len(positive.settings) == 8 and len(negative.settings) == 2
+    for result in (positive, negative):
+        (rows,) = result.rows.values()
+        assert result.steps == len(rows) == len(factors.SIMULATED_TRANSITIONS)
+        assert result.agree == sum(row.agree for row in rows)
+        assert result.agree_forward == sum(row.agree and row.low > 0 for row in rows)
+        assert result.calls == sum("in every setting, beyond shared velocity" in row.verdict for row in rows)
+        assert result.forward == sum(row.verdict.startswith("forward in every setting") for row in rows)
+    # chapter 7's findings on one seed: agreement alone finds every true step and fires without velocity;
+    # the shared-velocity null keeps some true steps and does not remove every false call (all backward)
+    assert positive.agree_forward == positive.steps and 0 < positive.forward == positive.calls
+    assert 0 < negative.agree < negative.steps
+    assert negative.calls > 0 and negative.forward == 0
