@@ -194,19 +194,30 @@ def test_angles_over_seeds_is_setting_angles_per_shipped_seed(shipped):
     assert not np.array_equal(grid["default"][0][:50], grid["default"][1][:50], equal_nan=True)
 
 
-def test_angles_over_seeds_loads_the_dynamical_data_only_when_asked(monkeypatch):
+def test_angles_over_seeds_passes_scenario_seed_and_reference_on(monkeypatch):
     from velograph_book import simulation
 
-    modes = []
+    loads = []
     load = simulation.load_ground_truth
 
     def spy(scenario, seed, **options):
-        modes.append(options.get("mode", "stochastic"))
+        loads.append((scenario, seed, options.get("mode", "stochastic")))
         return load(scenario, seed, **options)
 
+    later_time = accuracy.later_time_direction  # defined where nothing moves, unlike the truth
+
     monkeypatch.setattr(simulation, "load_ground_truth", spy)
-    accuracy.angles_over_seeds({"default": {}}, seeds=(2,))
-    assert modes == ["stochastic"]
+    grid = accuracy.angles_over_seeds({"random": {"genes": "random"}}, scenario="steady_dense_end", seeds=(2,),
+                                      reference=later_time)
+    assert loads == [("steady_dense_end", 2, "stochastic")]  # no dynamical data unless a setting asks
+    direct = accuracy.setting_angles(load("steady_dense_end", 2), None, {"random": {"genes": "random"}}, seed=2,
+                                     reference=later_time)
+    assert np.array_equal(grid["random"][0], direct["random"], equal_nan=True)
+    assert np.isfinite(direct["random"]).mean() > 0.9
+    # the seed also draws the random gene set: seed 0's set gives other angles on the same data
+    other = accuracy.setting_angles(load("steady_dense_end", 2), None, {"random": {"genes": "random"}}, seed=0,
+                                    reference=later_time)
+    assert not np.array_equal(grid["random"][0], other["random"], equal_nan=True)
 
 
 # --------------------------------------------------------------------------- summaries

@@ -139,6 +139,42 @@ def test_arrows_of_a_few_rows_point_like_the_whole_graphs_arrows(correction):
         assert (np.linalg.norm(few, axis=1) >= np.linalg.norm(full, axis=1) * (1 - 1e-6)).all()
 
 
+def test_arrows_of_a_few_rows_compute_only_those_rows():
+    a = blob(2)
+    maker = _ArrowMaker(a, a.obsm["X_umap"])
+    X, V, sqrt = _setting(a, {})
+    rows = np.array([9, 4, 4])  # a repeated row comes back twice
+    graph, graph_neg = maker.graphs(X, V, sqrt, rows=rows)
+    stored = np.flatnonzero(np.diff(graph.indptr) + np.diff(graph_neg.indptr))
+    assert stored.tolist() == [4, 9]
+    full, full_neg = maker.graphs(X, V, sqrt)
+    assert abs(graph[[4, 9]] - full[[4, 9]]).max() == 0 and abs(graph_neg[[4, 9]] - full_neg[[4, 9]]).max() == 0
+    arrows = maker.arrows(X, V, sqrt, "mean", rows=rows)
+    assert arrows.shape == (3, 2) and np.array_equal(arrows[1], arrows[2]) and not np.array_equal(arrows[0], arrows[1])
+
+
+def test_an_arrow_whose_weights_are_all_equal_has_no_direction():
+    """Two genes along a line: every similarity is +1 or -1. At the two ends all of a cell's
+    neighbours lie on one side, its weights are equal, and the corrected arrow is rounding
+    noise (about 1e-16 of its weights) whose direction would follow the row's scale."""
+    rng = np.random.default_rng(2)
+    t = np.sort(rng.uniform(0, 1, 60))
+    Ms = np.c_[t, 2 * t] + 0.003 * rng.normal(size=(60, 2))
+    V = np.tile([1.0, 2.0], (60, 1)) + 0.3 * rng.normal(size=(60, 2))
+    a = _anndata(Ms, V, embedding=np.c_[t, 0.05 * rng.normal(size=60)], k=8)
+    maker = _ArrowMaker(a, a.obsm["X_umap"])
+    X, V, sqrt = _setting(a, {})
+    full = maker.arrows(X, V, sqrt, "mean")
+    few = maker.arrows(X, V, sqrt, "mean", rows=np.arange(60))
+    ends, inner = [0, 59], np.arange(1, 59)
+    assert (np.abs(full[ends]).max(axis=1) > 0).all() and (np.linalg.norm(full[ends], axis=1) < 1e-12).all()
+    assert (few[ends] == 0).all()
+    assert (np.linalg.norm(few[inner], axis=1) > 0).all()  # real arrows keep their direction
+    cosine = (full[inner] * few[inner]).sum(axis=1) / np.linalg.norm(full[inner], axis=1) / np.linalg.norm(
+        few[inner], axis=1)
+    np.testing.assert_allclose(cosine, 1, atol=1e-6)
+
+
 def test_verdict_needs_enough_draws_to_reach_alpha():
     """With 50 draws the smallest p (1/51) lies within 2 Monte Carlo SE of 0.05: no verdict either way."""
     a, drivers, _ = drivers_and_bystanders(0)

@@ -48,6 +48,9 @@ from ._graph import knn_indices_from_distances, select_genes
 from ._transition import kernel
 
 CORRECTIONS = ("mean", "uniform", None)
+#: An edge arrow no longer than this times the sum of its row's absolute weights has no direction: the
+#: float32 rounding of the weights (2**-24 each) moves it by up to ~1e-7 of that sum, so its angle is noise.
+NO_DIRECTION = 1e-5
 SETTING_KEYS = ("vkey", "xkey", "sqrt_transform", "gene_subset")
 
 
@@ -139,7 +142,7 @@ class _ArrowMaker:
         self.n = adata.n_obs
 
     def graphs(self, X, V, sqrt_transform, rows=None):
-        """graph and graph_neg; with ``rows`` (cell indices) only those rows, the others empty."""
+        """graph and graph_neg; with ``rows`` (non-empty, valid cell indices) only those rows, the others empty."""
         indptr, indices = self.pattern.indptr, self.pattern.indices
         order = self.order
         if rows is not None:
@@ -166,9 +169,13 @@ class _ArrowMaker:
         ``correction="mean"`` the kernel's self-transition s_i depends on the 98th percentile
         of every row's largest similarity, and it rescales row i's other entries (rows are
         normalised by their absolute sums), and the arrow with them. ``rows`` therefore gives
-        the direction of each arrow exactly (its length only up to that factor), at the cost
-        of those rows; ``correction="uniform"`` and None have no self-transitions, and there
-        the arrows are the same to rounding.
+        the direction of each arrow (to rounding; its length only up to that factor), at the
+        cost of those rows; ``correction="uniform"`` and None have no self-transitions, and
+        there the arrows are the same to rounding. Rounding here is that of the float32
+        weights, at most about 2 * 2**-24 * sum_j |T_ij| in each arrow: an arrow shorter than
+        ``NO_DIRECTION`` * sum_j |T_ij| (e.g. every weight of its row equal, so that the
+        correction cancels the sum) has a direction set by that rounding, which the factor
+        changes; ``rows`` returns it as 0 (no direction).
         """
         graph, graph_neg = self.graphs(X, V, sqrt_transform, rows)
         X_emb = self.X_emb if X_emb is None else X_emb
@@ -179,7 +186,12 @@ class _ArrowMaker:
         T.setdiag(0)
         T.eliminate_zeros()
         arrows = project_velocity_csr(T, X_emb, correction=correction)
-        return arrows if rows is None else arrows[rows]
+        if rows is None:
+            return arrows
+        arrows = arrows[rows]
+        weight = np.asarray(abs(T).sum(axis=1), dtype=np.float64).ravel()[rows]
+        arrows[np.linalg.norm(arrows, axis=1) <= NO_DIRECTION * weight] = 0
+        return arrows
 
     def neighbourhood(self) -> sp.csr_matrix:
         """N_i without the cell itself, as a CSR pattern of ones (velocity-independent)."""
@@ -234,8 +246,7 @@ def density_direction(adata: AnnData, *, basis: str = "umap") -> np.ndarray:
     the embedding ``obsm['X_<basis>']``. This is the term the textbook density correction
     subtracts from every arrow (section C) and the reference direction of
     :func:`density_lean`: it points towards where i's neighbours lie, its length (at most
-    1, dimensionless) says how one-sided they are. A neighbour at the cell's own position
-    contributes no direction.
+    1, dimensionless) says how one-sided they are.
 
     Parameters
     ----------
@@ -247,7 +258,8 @@ def density_direction(adata: AnnData, *, basis: str = "umap") -> np.ndarray:
     Returns
     -------
     numpy.ndarray, shape (n_obs, n_dims), float64
-        d_i per cell; zero for a cell without neighbours.
+        d_i per cell; zero when every scanned neighbour sits at the cell's own position
+        (such neighbours count in n_i but give no direction).
 
     Raises
     ------
@@ -617,8 +629,10 @@ def edge_cells(adata: AnnData, *, basis: str = "umap", min_width: float = 180.0)
     ``obsp['distances']`` and their kNN, without i), theta_ij = atan2(x_j - x_i) on the
     first two columns of ``obsm['X_<basis>']``, and the empty sector is the widest gap
     between consecutive theta_ij around the circle (:func:`velograph.empty_sector`). An
-    edge cell's sector is wider than ``min_width`` degrees. Test whether an arrow points
-    into the sector with :func:`velograph.points_into_sector`.
+    edge cell's sector is wider than ``min_width`` degrees. A cell whose scanned neighbours
+    all lie in one direction, or all at its own position, has a 360-degree sector (starting
+    at that direction, or at 0 when there is none) and is an edge cell. Test whether an
+    arrow points into the sector with :func:`velograph.points_into_sector`.
 
     Parameters
     ----------
@@ -681,7 +695,9 @@ def edge_cell_check(adata: AnnData, *, basis: str = "umap", vkey: str = "velocit
     (``correction``), on the same two columns. :func:`edge_cells` gives each cell's
     sector and whether it is an edge cell. Only the edge cells' rows of each graph are
     computed: an arrow's direction reads its own row alone (``correction="mean"``'s
-    self-transitions rescale it, never turn it), and the test reads only directions.
+    self-transitions rescale it, never turn it), and the test reads only directions. An
+    arrow shorter than 1e-5 sum_j |T_ij| (e.g. all weights of its row equal) has a
+    direction set by float32 rounding: it counts as no direction, never into the sector.
 
     Observed: the share of edge cells whose arrow points strictly into the sector. Nulls
     (``n_draws`` draws each, first all random directions, then the shuffles):
