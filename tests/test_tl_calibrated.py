@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 import velograph as vg
 import velograph.tl as vtl
-from velograph.tl._calibrated import _ArrowMaker, _p_value, _setting
+from velograph.tl._calibrated import _ArrowMaker, _p_value, _row_cosines, _setting
 
 from _tl_data import velocity_adata
 
@@ -183,6 +183,15 @@ def test_verdict_needs_enough_draws_to_reach_alpha():
     assert table.loc["gene set", "verdict"].startswith("cannot tell")
 
 
+def test_row_cosines_closed_form_and_undefined_rows():
+    A = np.array([[1.0, 0.0], [3.0, 4.0], [2.0, 2.0], [0.0, 0.0], [np.nan, 1.0]])
+    B = np.array([[1.0, 1.0], [-4.0, 3.0], [-1.0, -1.0], [1.0, 0.0], [1.0, 1.0]])
+    cosines = _row_cosines(A, B)
+    np.testing.assert_allclose(cosines[:3], [1 / np.sqrt(2), 0.0, -1.0], atol=1e-15)
+    assert np.isnan(cosines[3:]).all()  # a zero row, a non-finite row: no angle
+    np.testing.assert_allclose(_row_cosines(A[:3], 7 * B[:3]), cosines[:3], atol=1e-15)
+
+
 def test_p_value_and_its_monte_carlo_error():
     p, se = _p_value(np.arange(200) / 200, 0.9)  # 20 of 200 null values are >= 0.9
     assert p == pytest.approx(21 / 201) and se == pytest.approx(np.sqrt(p * (1 - p) / 200))
@@ -346,6 +355,13 @@ def test_edge_cells_are_the_cells_whose_neighbours_fill_less_than_a_half_plane()
     np.testing.assert_allclose(cells["sector_width"], [270, 315, 315, 270, 270])
     assert cells["edge_cell"].all()
     assert vtl.edge_cells(a, min_width=300)["edge_cell"].tolist() == [False, True, True, False, False]
+    # strictly wider: a sector of exactly min_width is not an edge
+    width_1 = cells["sector_width"].iloc[1]
+    at_threshold = vtl.edge_cells(a, min_width=width_1)["edge_cell"]
+    assert not at_threshold.iloc[1] and at_threshold.tolist() == (cells["sector_width"] > width_1).tolist()
+    # the first two columns of the embedding only
+    a.obsm["X_umap"] = np.c_[X, [0.0, 5.0, -5.0, 1.0, 2.0]]
+    pd.testing.assert_frame_equal(vtl.edge_cells(a), cells)
 
 
 def test_density_direction_is_the_mean_unit_direction_to_the_neighbours():
