@@ -160,3 +160,29 @@ def test_children_compute_the_parents_graph(name, tmp_path):
     result = run_scenario(name, tmp_path)
     assert result.returncode == 0 and result.stdout.strip().endswith("OK"), (
         f"exit code {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr[-3000:]}")
+
+
+# --------------------------------------------------------------------------- the choice itself, in this process
+
+
+@pytest.mark.parametrize(("user_env", "chosen", "started", "expected"), [
+    (False, "default", False, "forksafe"),  # nobody chose, nothing runs: velograph asks for forksafe
+    (True, "default", False, "default"),  # NUMBA_THREADING_LAYER set: the user's choice stands
+    (False, "workqueue", False, "workqueue"),  # numba.config set in code: left alone
+    (False, "default", True, "default"),  # a layer already runs: it cannot be switched
+])
+def test_forksafe_is_asked_for_only_when_nobody_chose_and_nothing_runs(monkeypatch, user_env, chosen, started,
+                                                                       expected):
+    import numba
+    from numba.np.ufunc import parallel
+
+    from velograph._threading import prefer_fork_safe_threading_layer
+
+    if user_env:
+        monkeypatch.setenv("NUMBA_THREADING_LAYER", "omp")
+    else:
+        monkeypatch.delenv("NUMBA_THREADING_LAYER", raising=False)
+    monkeypatch.setattr(numba.config, "THREADING_LAYER", chosen)
+    monkeypatch.setattr(parallel, "_is_initialized", started)
+    prefer_fork_safe_threading_layer()
+    assert numba.config.THREADING_LAYER == expected
