@@ -50,6 +50,13 @@ def test_neighbours_in_one_direction_leave_a_full_turn_that_starts_there():
     assert width[1] == 360 and start[1] == 0
 
 
+def test_a_single_neighbour_leaves_a_full_turn_that_starts_at_it():
+    X = np.array([[0.0, 0.0], [0.0, 2.0]])
+    T = sp.csr_matrix(([1.0], ([0], [1])), shape=(2, 2))
+    width, start = vg.empty_sector(T, X)
+    assert width[0] == 360 and np.isclose(start[0], np.pi / 2)
+
+
 def test_a_neighbour_at_the_cells_own_position_has_no_direction():
     X, T = star([0, 90], n_extra=1)  # cell 3 sits at the origin, like cell 0
     T = T.tolil()
@@ -96,6 +103,17 @@ def test_points_into_sector_in_closed_form():
     width, start = np.array([270.0] * 5), np.array([np.pi / 2] * 5)
     arrows = np.array([[-1.0, 0.0], [1.0, 1.0], [0.0, 0.0], [np.nan, 1.0], [1e-3, -5.0]])
     assert vg.points_into_sector(arrows, width, start).tolist() == [True, False, False, False, True]
+
+
+def test_points_into_sector_at_the_limits_of_its_inputs():
+    assert vg.points_into_sector(np.empty((0, 2)), [], []).shape == (0,)  # no arrows: an empty answer
+    # widths 0 and 360 are valid (a 0-degree sector holds nothing), and so is a narrow one
+    assert vg.points_into_sector([[1.0, 0.0], [0.0, 1.0]], [0.0, 360.0], [0.0, 0.0]).tolist() == [False, True]
+    assert vg.points_into_sector([[1.0, 0.0]], [0.5], [-0.001]).tolist() == [True]
+    with pytest.raises(ValueError, match="width must be in degrees"):
+        vg.points_into_sector([[1.0, 0.0]], [360.5], [0.0])
+    # a zero arrow has no direction, even where its atan2 (0) would lie inside the sector
+    assert vg.points_into_sector([[0.0, 0.0], [1.0, 0.0]], [180.0] * 2, [-np.pi / 2] * 2).tolist() == [False, True]
 
 
 def test_the_sector_edges_are_excluded():
