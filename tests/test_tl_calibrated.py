@@ -247,6 +247,17 @@ def test_density_lean_is_reproducible_and_seeded():
     assert not np.array_equal(first["random_mean"], other["random_mean"])  # the null draws do
 
 
+def test_density_lean_of_one_shared_velocity_equals_its_own_null():
+    """Every cell given the same velocity: the real arrows are the shared velocity's, so the
+    paired comparison has nothing to find (every null draw equals the observed 0: p = 1)."""
+    a = trajectory(5)
+    a.layers["velocity"] = np.repeat(a.layers["velocity"].mean(axis=0, keepdims=True), a.n_obs, axis=0)
+    table = vtl.density_lean(a, n_draws=50, seed=0)
+    np.testing.assert_array_equal(table["shared_share"], table["share"])
+    assert (table["p_vs_shared"] == 1).all() and (table["p_vs_shared_mc_se"] == 0).all()
+    assert not table["verdict"].str.contains("more than the shared velocity").any()
+
+
 # --------------------------------------------------------------------------- 2. consensus across settings
 
 
@@ -326,7 +337,7 @@ def test_edge_cells_quiet_against_gene_shuffled_velocities_on_noise():
 
 def test_edge_cell_check_agrees_with_the_public_chain():
     """The observed share, recomputed from velocity_graph, velocity_embedding and edge_cells."""
-    a = blob(4)
+    a = trajectory(0)  # a thick path: some edge cells have other cells of the map in their sector
     table = vtl.edge_cell_check(a, n_draws=20, seed=1)
     cells = vtl.edge_cells(a)
     work = a.copy()
@@ -336,6 +347,18 @@ def test_edge_cell_check_agrees_with_the_public_chain():
     into = vg.points_into_sector(work.obsm["velocity_umap"][edge], cells["sector_width"].to_numpy()[edge],
                                  cells["sector_start"].to_numpy()[edge])
     assert table["n_edge_cells"].eq(edge.sum()).all() and edge.sum() > 5
+    # edge cells with another cell in their sector, within the farthest scanned neighbour's distance
+    N, X2 = vtl.neighborhoods(a), a.obsm["X_umap"][:, :2]
+    with_cells = 0
+    for i in np.flatnonzero(edge):
+        scanned = N.indices[N.indptr[i]:N.indptr[i + 1]]
+        distance = np.sqrt(((X2 - X2[i]) ** 2).sum(axis=1))
+        near = np.flatnonzero(distance <= distance[scanned].max())
+        others = [j for j in near if j != i and j not in set(scanned)]
+        with_cells += bool(others) and vg.points_into_sector(
+            X2[others] - X2[i], np.full(len(others), cells["sector_width"].iloc[i]),
+            np.full(len(others), cells["sector_start"].iloc[i])).any()
+    assert table["edge_cells_with_cells_in_sector"].eq(with_cells).all() and 0 < with_cells < edge.sum()
     assert table["share"].eq(into.mean()).all()
     assert table["mean_sector_width"].iloc[0] == pytest.approx(cells["sector_width"][edge].mean())
 
