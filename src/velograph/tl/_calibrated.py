@@ -696,8 +696,9 @@ def edge_cell_check(adata: AnnData, *, basis: str = "umap", vkey: str = "velocit
     sector and whether it is an edge cell. Only the edge cells' rows of each graph are
     computed: an arrow's direction reads its own row alone (``correction="mean"``'s
     self-transitions rescale it, never turn it), and the test reads only directions. An
-    arrow shorter than 1e-5 sum_j |T_ij| (e.g. all weights of its row equal) has a
-    direction set by float32 rounding: it counts as no direction, never into the sector.
+    arrow shorter than 1e-5 times the sum of its row's absolute weights (e.g. all weights
+    of its row equal) has a direction set by float32 rounding: it counts as no direction,
+    never into the sector.
 
     Observed: the share of edge cells whose arrow points strictly into the sector. Nulls
     (``n_draws`` draws each, first all random directions, then the shuffles):
