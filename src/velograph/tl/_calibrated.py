@@ -11,10 +11,10 @@ DataFrame whose verdict column follows from stated rules:
 * :func:`edge_cell_check`: do arrows of cells at the edge of their neighbourhood point
   into the empty side more often than random directions or gene-shuffled velocities do?
   (:func:`edge_cells` gives each cell's empty sector and whether it is an edge cell.)
-
-:func:`density_direction` is the reference direction of :func:`density_lean`.
 * :func:`reconstructability_vs_matched`: is r of a gene set above that of random gene
   sets carrying the same share of velocity variance?
+
+:func:`density_direction` is the reference direction of :func:`density_lean`.
 
 Monte Carlo p-values are p = (1 + #{null >= observed}) / (1 + n_draws) (never below
 1/(n_draws + 1)), each reported with its Monte Carlo standard error
@@ -621,6 +621,15 @@ def consensus_across_settings(adata: AnnData, transitions: Sequence[tuple[str, s
 # --------------------------------------------------------------------------- 3. edge cells
 
 
+def _edge_geometry(adata, basis):
+    """(maker, X2, N, width, start): the first two embedding columns, the scanned neighbours N_i and their sectors."""
+    X2 = np.ascontiguousarray(embedding(adata, basis)[:, :2], dtype=np.float64)
+    maker = _ArrowMaker(adata, X2)
+    N = maker.neighbourhood()
+    width, start = empty_sector(N, X2)
+    return maker, X2, N, width, start
+
+
 def edge_cells(adata: AnnData, *, basis: str = "umap", min_width: float = 180.0) -> pd.DataFrame:
     r"""Each cell's empty sector among the neighbours the velocity graph scans, and whether it is an edge cell.
 
@@ -671,8 +680,7 @@ def edge_cells(adata: AnnData, *, basis: str = "umap", min_width: float = 180.0)
     """
     adata = require_anndata(adata)
     min_width = _min_width(min_width)
-    X2 = np.ascontiguousarray(embedding(adata, basis)[:, :2], dtype=np.float64)
-    width, start = empty_sector(_ArrowMaker(adata, X2).neighbourhood(), X2)
+    _, _, _, width, start = _edge_geometry(adata, basis)
     return pd.DataFrame({"sector_width": width, "sector_start": start, "edge_cell": width > min_width},
                         index=adata.obs_names.copy())
 
@@ -761,12 +769,9 @@ def edge_cell_check(adata: AnnData, *, basis: str = "umap", vkey: str = "velocit
     correction = _correction(correction)
     n_draws, alpha, rng = _draws(n_draws), _alpha(alpha), _rng(seed)
     min_width = _min_width(min_width)
-    X2 = np.ascontiguousarray(embedding(adata, basis)[:, :2], dtype=np.float64)
-    maker = _ArrowMaker(adata, X2)
+    maker, X2, N, width, start = _edge_geometry(adata, basis)
     X, V, sqrt = _setting(adata, {"vkey": vkey, "xkey": xkey, "sqrt_transform": sqrt_transform,
                                   "gene_subset": gene_subset}, "the velocity options")
-    N = maker.neighbourhood()
-    width, start = empty_sector(N, X2)
     edge = np.flatnonzero(width > min_width)
     if len(edge) == 0:
         raise ValueError(f"no edge cell: no cell has an empty sector wider than min_width={min_width} degrees")
